@@ -1,0 +1,30 @@
+# nhtb-lab: `make lab-up` brings the lab up and verifies it; `make test` runs the test suite.
+# Both install what they need first (Debian packages, .venv): see scripts/bootstrap.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+NHTB    := $(VENV)/bin/nhtb-lab
+TOPO    ?= topologies/three-site.clab.yml
+PYTEST_ARGS ?=
+
+.PHONY: bootstrap test unit check lab-up lab-down clean
+
+bootstrap:
+	@NHTB_VENV=$(VENV) scripts/bootstrap
+
+test: bootstrap
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: bootstrap
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+check: bootstrap
+	$(NHTB) -t $(TOPO) check
+
+lab-up: bootstrap
+	$(NHTB) -t $(TOPO) up
+
+lab-down: bootstrap
+	$(NHTB) -t $(TOPO) down
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,274 @@
+"""Build a Site from Junos statements (either syntax: the parser made them alike)."""
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from ..errors import ConfigError, Source
+from ..parse.statements import ParsedConfig
+from . import proposals as P
+from .reader import Reader as _Reader, parse_ip as _ip
+from .secrets import junos_secret
+from .site import (
+    IkeGateway, IkePolicy, IkeProposal, IpsecPolicy, IpsecProposal, NextHopTunnel, ProxyId,
+    SecurityPolicy, Site, StaticRoute, Unit, Vpn, Zone,
+)
+
+# Hierarchies the stand-in emulates: statements under them that nothing read are reported.
+MODELLED = (
+    ("interfaces",), ("routing-options", "static"), ("security", "ike"), ("security", "ipsec"),
+    ("security", "zones"), ("security", "policies"), ("security", "flow"),
+)
+IGNORED = (("security", "ike", "traceoptions"), ("security", "flow", "traceoptions"))
+
+
+def _group(text: str) -> int | None:
+    return int(text[5:]) if text.startswith("group") and text[5:].isdigit() else None
+
+
+def _units(r: _Reader) -> dict[str, Unit]:
+    units: dict[str, Unit] = {}
+
+    def unit(ifd: str, u: str, src: Source) -> Unit:
+        name = f"{ifd}.{u}"
+        if name not in units:
+            units[name] = Unit(name, [], src, tunnel=ifd.startswith("st"))
+        return units[name]
+
+    for (ifd, u, addr, _flags), st in r.match("interfaces * unit * family inet address * **"):
+        a = _ip(r, addr, st.source, IPv4Interface)
+        if a is not None:
+            unit(ifd, u, st.source).addresses.append(a)
+    for (ifd, u), st in r.match("interfaces * unit * multipoint"):
+        unit(ifd, u, st.source).multipoint = True
+    for (ifd, u, hop, vpn), st in r.match("interfaces * unit * family inet next-hop-tunnel * ipsec-vpn *"):
+        h = _ip(r, hop, st.source)
+        if h is not None:
+            unit(ifd, u, st.source).next_hop_tunnels.append(NextHopTunnel(h, vpn, st.source))
+    for _, st in r.match("interfaces * unit * family inet"):
+        unit(st.words[1], st.words[3], st.source)
+    for _ in r.match("interfaces * unit * description **"):
+        pass
+    for _ in r.match("interfaces * description **"):
+        pass
+    return units
+
+
+def _routes(r: _Reader) -> list[StaticRoute]:
+    routes = []
+    for (prefix, hop), st in r.match("routing-options static route * next-hop *"):
+        p = _ip(r, prefix, st.source, IPv4Network)
+        if p is None:
+            continue
+        try:
+            routes.append(StaticRoute(p, IPv4Address(hop), None, st.source))
+        except ValueError:  # `next-hop st0.0`: an interface
+            routes.append(StaticRoute(p, None, hop, st.source))
+    return routes
+
+
+def _custom_proposals(r: _Reader, family: str) -> dict[str, dict[str, tuple[str, Source]]]:
+    out: dict[str, dict[str, tuple[str, Source]]] = {}
+    for (name, key, value), st in r.match(f"security {family} proposal * * *"):
+        out.setdefault(name, {})[key] = (value, st.source)
+    return out
+
+
+def _ike_proposal(name: str, attrs: dict[str, tuple[str, Source]]) -> IkeProposal:
+    get = lambda k, d: attrs.get(k, (d, None))[0]  # noqa: E731
+    return IkeProposal(
+        name, get("authentication-method", "pre-shared-keys"), _group(get("dh-group", "group2")) or 2,
+        get("authentication-algorithm", "sha1"), get("encryption-algorithm", "aes-128-cbc"),
+        int(get("lifetime-seconds", "28800")),
+    )
+
+
+def _ipsec_proposal(name: str, attrs: dict[str, tuple[str, Source]]) -> IpsecProposal:
+    get = lambda k, d: attrs.get(k, (d, None))[0]  # noqa: E731
+    return IpsecProposal(
+        name, get("protocol", "esp"), get("authentication-algorithm", "hmac-sha1-96"),
+        get("encryption-algorithm", "aes-128-cbc"), int(get("lifetime-seconds", "3600")),
+    )
+
+
+def _ike_policies(r: _Reader) -> dict[str, IkePolicy]:
+    custom = {n: _ike_proposal(n, a) for n, a in _custom_proposals(r, "ike").items()}
+    pols: dict[str, IkePolicy] = {}
+    names = r.first_sources("security ike policy * **")
+    for name, src in names.items():
+        pol = IkePolicy(name, "main", [], None, src)
+        for (mode,), st in r.match(f"security ike policy {name} mode *"):
+            if mode not in ("main", "aggressive"):
+                r.error(st.source, f"ike policy {name}: unknown mode '{mode}'")
+            else:
+                pol.mode = mode  # type: ignore[assignment]
+        for (s,), st in r.match(f"security ike policy {name} proposal-set *"):
+            if s not in P.IKE_PROPOSAL_SETS:
+                r.error(st.source, f"ike policy {name}: unknown proposal-set '{s}'")
+            else:
+                pol.proposals += P.ike_set(s)
+        for (p,), st in r.match(f"security ike policy {name} proposals *"):
+            if p in custom:
+                pol.proposals.append(custom[p])
+            elif p in P.IKE_PROPOSALS:
+                pol.proposals.append(P.IKE_PROPOSALS[p])
+            else:
+                r.error(st.source, f"ike policy {name}: proposal '{p}' is not defined")
+        for (kind, value), st in r.match(f"security ike policy {name} pre-shared-key * *"):
+            if kind not in ("ascii-text", "hexadecimal"):
+                r.error(st.source, f"ike policy {name}: unknown pre-shared-key type '{kind}'")
+                continue
+            try:
+                pol.psk, pol.psk_source = junos_secret(value, kind), st.source
+            except ValueError as e:
+                r.error(st.source, f"ike policy {name}: pre-shared-key: {e}")
+        for _ in r.match(f"security ike policy {name} description **"):
+            pass
+        pols[name] = pol
+    return pols
+
+
+def _gateways(r: _Reader) -> dict[str, IkeGateway]:
+    gws: dict[str, IkeGateway] = {}
+    names = r.first_sources("security ike gateway * **")
+    for name, src in names.items():
+        gw = IkeGateway(name, "", None, None, src)
+        for (p,), _ in r.match(f"security ike gateway {name} ike-policy *"):
+            gw.ike_policy = p
+        for (a,), st in r.match(f"security ike gateway {name} address *"):
+            gw.address = _ip(r, a, st.source)
+        for (i,), _ in r.match(f"security ike gateway {name} external-interface *"):
+            gw.external_interface = i
+        if not gw.ike_policy:
+            r.error(src, f"ike gateway {name} has no ike-policy")
+        if gw.address is None:
+            r.error(src, f"ike gateway {name} has no address")
+        gws[name] = gw
+    return gws
+
+
+def _ipsec_policies(r: _Reader) -> dict[str, IpsecPolicy]:
+    custom = {n: _ipsec_proposal(n, a) for n, a in _custom_proposals(r, "ipsec").items()}
+    pols: dict[str, IpsecPolicy] = {}
+    names = r.first_sources("security ipsec policy * **")
+    for name, src in names.items():
+        pol = IpsecPolicy(name, [], None, src)
+        set_pfs = None
+        for (s,), st in r.match(f"security ipsec policy {name} proposal-set *"):
+            if s not in P.IPSEC_PROPOSAL_SETS:
+                r.error(st.source, f"ipsec policy {name}: unknown proposal-set '{s}'")
+            else:
+                pol.proposals += P.ipsec_set(s)
+                set_pfs = P.IPSEC_SET_PFS[s]
+        for (p,), st in r.match(f"security ipsec policy {name} proposals *"):
+            if p in custom:
+                pol.proposals.append(custom[p])
+            elif p in P.IPSEC_PROPOSALS:
+                pol.proposals.append(P.IPSEC_PROPOSALS[p])
+            else:
+                r.error(st.source, f"ipsec policy {name}: proposal '{p}' is not defined")
+        pfs = None
+        for (g,), st in r.match(f"security ipsec policy {name} perfect-forward-secrecy keys *"):
+            pfs = _group(g)
+            if pfs is None:
+                r.error(st.source, f"ipsec policy {name}: unknown PFS keys '{g}'")
+        pol.pfs_group = pfs if pfs is not None else set_pfs
+        pols[name] = pol
+    return pols
+
+
+def _vpns(r: _Reader) -> dict[str, Vpn]:
+    vpns: dict[str, Vpn] = {}
+    names = r.first_sources("security ipsec vpn * **")
+    for name, src in names.items():
+        vpn = Vpn(name, "", "", None, "on-traffic", ProxyId(), src)
+        for (g,), _ in r.match(f"security ipsec vpn {name} ike gateway *"):
+            vpn.gateway = g
+        for (p,), _ in r.match(f"security ipsec vpn {name} ike ipsec-policy *"):
+            vpn.ipsec_policy = p
+        for (u,), st in r.match(f"security ipsec vpn {name} bind-interface *"):
+            vpn.bind_interface, vpn.bind_source = u, st.source
+        for (e,), st in r.match(f"security ipsec vpn {name} establish-tunnels *"):
+            if e not in ("immediately", "on-traffic"):
+                r.error(st.source, f"vpn {name}: unknown establish-tunnels '{e}'")
+            else:
+                vpn.establish_tunnels = e  # type: ignore[assignment]
+        local, remote = ProxyId().local, ProxyId().remote
+        for (side, prefix), st in r.match(f"security ipsec vpn {name} ike proxy-identity * *"):
+            if side == "service":
+                continue
+            net = _ip(r, prefix, st.source, IPv4Network)
+            if net is not None and side == "local":
+                local = net
+            elif net is not None and side == "remote":
+                remote = net
+        vpn.proxy_id = ProxyId(local, remote)
+        if not vpn.gateway:
+            r.error(src, f"vpn {name} has no 'ike gateway'")
+        if not vpn.ipsec_policy:
+            r.error(src, f"vpn {name} has no 'ike ipsec-policy'")
+        vpns[name] = vpn
+    return vpns
+
+
+def _zones(r: _Reader) -> dict[str, Zone]:
+    zones: dict[str, Zone] = {}
+    for (z, _), st in r.match("security zones security-zone * **"):
+        zones.setdefault(z, Zone(z, [], {}, set(), st.source))
+    for (z, i, _), _st in r.match("security zones security-zone * interfaces * **"):
+        if i not in zones[z].interfaces:
+            zones[z].interfaces.append(i)
+    for (z, n, p), st in r.match("security zones security-zone * address-book address * *"):
+        net = _ip(r, p, st.source, IPv4Network)
+        if net is not None:
+            zones[z].address_book[n] = net
+            zones[z].address_sources[n] = st.source
+    for (z, s), _ in r.match("security zones security-zone * host-inbound-traffic system-services *"):
+        zones[z].host_inbound.add(s)
+    # Per-interface host-inbound services count for the zone in this model (one set per zone).
+    for (z, _i, s), _ in r.match("security zones security-zone * interfaces * host-inbound-traffic system-services *"):
+        zones[z].host_inbound.add(s)
+    return zones
+
+
+def _policies(r: _Reader) -> list[SecurityPolicy]:
+    out: list[SecurityPolicy] = []
+    seen: dict[tuple[str, str, str], Source] = {}
+    for (a, b, n, _), st in r.match("security policies from-zone * to-zone * policy * **"):
+        seen.setdefault((a, b, n), st.source)
+    for (a, b, n), src in seen.items():
+        base = f"security policies from-zone {a} to-zone {b} policy {n}"
+        pol = SecurityPolicy(a, b, n, [], [], [], "deny", False, src)
+        pol.sources = [c[0] for c, _ in r.match(f"{base} match source-address *")]
+        pol.destinations = [c[0] for c, _ in r.match(f"{base} match destination-address *")]
+        pol.applications = [c[0] for c, _ in r.match(f"{base} match application *")]
+        for (act, rest), _ in r.match(f"{base} then * **"):
+            if act in ("permit", "deny", "reject"):  # `log`/`count` change nothing here
+                pol.action = act  # type: ignore[assignment]
+                pol.source_nat = pol.source_nat or (act == "permit" and rest == "source-nat interface")
+        for what, vals in (("source-address", pol.sources), ("destination-address", pol.destinations),
+                           ("application", pol.applications)):
+            if not vals:
+                r.error(src, f"policy {n} ({a} -> {b}) has no 'match {what}'")
+        out.append(pol)
+    # SRX orders policies within a zone pair only; across pairs the order means nothing.
+    out.sort(key=lambda p: (p.from_zone, p.to_zone))
+    return out
+
+
+def build_junos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[Source, str]]]:
+    """The Site a Junos config describes, and warnings for statements the stand-in does not emulate.
+    Raises ConfigError (every problem, each with file:line) when the config is not usable."""
+    r = _Reader(cfg, MODELLED, IGNORED)
+    hostname = next((c[0] for c, _ in r.match("system host-name *")), None)
+    mss = None
+    for (m,), st in r.match("security flow tcp-mss ipsec-vpn mss *"):
+        mss = int(m) if m.isdigit() else r.error(st.source, f"tcp-mss '{m}' is not a number")
+    site = Site(
+        name=name, os="junos", file=cfg.file, hostname=hostname, units=_units(r), zones=_zones(r),
+        policies=_policies(r), routes=_routes(r), ike_policies=_ike_policies(r), gateways=_gateways(r),
+        ipsec_policies=_ipsec_policies(r), vpns=_vpns(r), tcp_mss=mss,
+    )
+    if r.problems:
+        raise ConfigError(r.problems)
+    warnings = [(st.source, f"not emulated by the stand-in, ignored: {st}") for st in r.unread()]
+    return site, warnings

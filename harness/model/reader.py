@@ -1,0 +1,44 @@
+"""Reading a ParsedConfig into the model: remembers what was read, collects problems."""
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+from ..errors import Source
+from ..parse.statements import ParsedConfig, Statement
+
+
+class Reader:
+    """Wraps ParsedConfig.match and remembers which statements were read."""
+
+    def __init__(self, cfg: ParsedConfig, modelled=((),), ignored=()):
+        self.cfg, self.modelled, self.ignored = cfg, modelled, ignored
+        self.used: set[Statement] = set()
+        self.problems: list[tuple[Source | None, str]] = []
+
+    def match(self, pattern: str):
+        for caps, st in self.cfg.match(pattern):
+            self.used.add(st)
+            yield caps, st
+
+    def first_sources(self, pattern: str) -> dict[str, Source]:
+        """First capture -> where it first appears (e.g. each gateway name and its first line)."""
+        out: dict[str, Source] = {}
+        for caps, st in self.match(pattern):
+            out.setdefault(caps[0], st.source)
+        return out
+
+    def error(self, src: Source | None, msg: str) -> None:
+        self.problems.append((src, msg))
+
+    def unread(self) -> list[Statement]:
+        def under(st: Statement, prefixes) -> bool:
+            return any(st.words[: len(p)] == p for p in prefixes)
+        return [s for s in self.cfg.statements if s not in self.used and under(s, self.modelled) and not under(s, self.ignored)]
+
+
+def parse_ip(r: Reader, text: str, src: Source, kind=IPv4Address):
+    try:
+        return kind(text)
+    except ValueError:
+        r.error(src, f"'{text}' is not a valid IPv4 {'prefix' if kind is IPv4Network else 'address'}")
+        return None

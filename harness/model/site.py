@@ -1,0 +1,220 @@
+"""The typed model of one site (an SRX or an SSG), whatever syntax its config was written in.
+
+Names stay the device's own (ge-0/0/3.0, st0.0, ethernet0/0, tunnel.1); `ifnames` maps them
+onto the lab's Linux interfaces. Every element keeps the Source it was read from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Literal
+
+from ..errors import Source
+
+OS = Literal["junos", "screenos"]
+
+
+class Secret:
+    """A pre-shared key: never shown by repr/str, only by reveal()."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret(<hidden>)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class IkeProposal:
+    name: str
+    auth_method: str  # pre-shared-keys
+    dh_group: int
+    authentication: str  # sha1, sha-256, md5
+    encryption: str  # 3des-cbc, aes-128-cbc, ...
+    lifetime: int = 28800
+
+
+@dataclass(frozen=True)
+class IpsecProposal:
+    name: str
+    protocol: str  # esp
+    authentication: str  # hmac-sha1-96, ...
+    encryption: str
+    lifetime: int = 3600
+
+
+@dataclass
+class Unit:
+    """A logical interface (ge-0/0/0.0, st0.0, ethernet0/0, tunnel.1) with its IPv4 addresses."""
+
+    name: str
+    addresses: list[IPv4Interface]
+    source: Source
+    tunnel: bool = False
+    multipoint: bool = False
+    next_hop_tunnels: list["NextHopTunnel"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NextHopTunnel:
+    """A static NHTB entry: traffic routed via `next_hop` on the unit goes into `vpn`."""
+
+    next_hop: IPv4Address
+    vpn: str
+    source: Source
+
+
+@dataclass
+class Zone:
+    name: str
+    interfaces: list[str]
+    address_book: dict[str, IPv4Network]
+    host_inbound: set[str]  # system-services: "all", "ike", "ping", ...
+    source: Source
+    address_sources: dict[str, Source] = field(default_factory=dict)
+    intra_zone_permit: bool = False  # SRX denies intra-zone traffic unless a policy permits it
+
+
+@dataclass
+class SecurityPolicy:
+    from_zone: str
+    to_zone: str
+    name: str
+    sources: list[str]  # address-book names or "any"
+    destinations: list[str]
+    applications: list[str]
+    action: Literal["permit", "deny", "reject"]
+    source_nat: bool
+    source: Source
+
+
+@dataclass(frozen=True)
+class StaticRoute:
+    prefix: IPv4Network
+    next_hop: IPv4Address | None
+    interface: str | None  # `next-hop st0.0` or ScreenOS `interface tunnel.1`
+    source: Source
+
+
+@dataclass
+class IkePolicy:
+    name: str
+    mode: Literal["main", "aggressive"]
+    proposals: list[IkeProposal]
+    psk: Secret | None
+    source: Source
+    psk_source: Source | None = None
+
+
+@dataclass
+class IkeGateway:
+    name: str
+    ike_policy: str
+    address: IPv4Address | None
+    external_interface: str | None
+    source: Source
+
+
+@dataclass
+class IpsecPolicy:
+    name: str
+    proposals: list[IpsecProposal]
+    pfs_group: int | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class ProxyId:
+    local: IPv4Network = IPv4Network("0.0.0.0/0")
+    remote: IPv4Network = IPv4Network("0.0.0.0/0")
+
+
+@dataclass
+class Vpn:
+    name: str
+    gateway: str
+    ipsec_policy: str
+    bind_interface: str | None
+    establish_tunnels: Literal["immediately", "on-traffic"]
+    proxy_id: ProxyId
+    source: Source
+    bind_source: Source | None = None
+
+
+@dataclass
+class Site:
+    name: str  # the topology node's name
+    os: OS
+    file: str
+    hostname: str | None
+    units: dict[str, Unit]
+    zones: dict[str, Zone]
+    policies: list[SecurityPolicy]
+    routes: list[StaticRoute]
+    ike_policies: dict[str, IkePolicy]
+    gateways: dict[str, IkeGateway]
+    ipsec_policies: dict[str, IpsecPolicy]
+    vpns: dict[str, Vpn]
+    tcp_mss: int | None
+
+    # Derived views (no state of their own).
+    def zone_of(self, unit: str) -> str | None:
+        return next((z.name for z in self.zones.values() if unit in z.interfaces), None)
+
+    @property
+    def tunnel_units(self) -> list[Unit]:
+        return [u for u in self.units.values() if u.tunnel]
+
+    @property
+    def is_hub(self) -> bool:
+        return any(u.multipoint for u in self.tunnel_units)
+
+    @property
+    def role(self) -> str:
+        return "hub" if self.is_hub else "spoke"
+
+    def vpns_bound_to(self, unit: str) -> list[Vpn]:
+        return [v for v in self.vpns.values() if v.bind_interface == unit]
+
+    def addresses(self) -> list[tuple[str, IPv4Interface]]:
+        return [(u.name, a) for u in self.units.values() for a in u.addresses]
+
+    def public_address(self) -> IPv4Address | None:
+        """The address of the first IKE gateway's external interface (where the site's IKE lives)."""
+        for gw in self.gateways.values():
+            unit = self.units.get(gw.external_interface or "")
+            if unit and unit.addresses:
+                return unit.addresses[0].ip
+        return None
+
+    def connected_unit_for(self, addr: IPv4Address) -> Unit | None:
+        return next((u for u in self.units.values() for a in u.addresses if addr in a.network), None)
+
+    def route_lookup(self, addr: IPv4Address) -> tuple[str | None, StaticRoute | None]:
+        """Longest match over connected subnets and static routes: (egress unit, route or None)."""
+        best: tuple[int, str | None, StaticRoute | None] = (-1, None, None)
+        for u in self.units.values():
+            for a in u.addresses:
+                if addr in a.network and a.network.prefixlen > best[0]:
+                    best = (a.network.prefixlen, u.name, None)
+        for r in self.routes:
+            if addr in r.prefix and r.prefix.prefixlen > best[0]:
+                unit = r.interface
+                if unit is None and r.next_hop is not None:
+                    hop = self.connected_unit_for(r.next_hop)
+                    unit = hop.name if hop else None
+                best = (r.prefix.prefixlen, unit, r)
+        return best[1], best[2]

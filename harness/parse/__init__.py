@@ -1,0 +1,1 @@
+"""Parsers: Junos (curly and set), ScreenOS, containerlab topologies."""

@@ -1,0 +1,1 @@
+"""Pure renderers: a site model in, the stand-in's configuration out."""

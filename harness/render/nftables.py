@@ -1,0 +1,146 @@
+"""nftables ruleset for a stand-in site (pure): SRX/ScreenOS zones and policies on Linux.
+
+- zones are sets of interface names; host-inbound services are the input chain;
+- security policies are per zone-pair chains in config order, first match wins, default deny
+  (intra-zone too, as on SRX); replies pass through conntrack as SRX sessions do;
+- `source-nat interface` is masquerade on the egress zone; `tcp-mss ipsec-vpn` clamps SYNs
+  in and out of the tunnel units.
+Every rule counts and carries the policy's name and file:line, so counters name their source.
+"""
+from __future__ import annotations
+
+import re
+
+from ..errors import ConfigError
+from ..model.ifnames import linux_ifname
+from ..model.site import SecurityPolicy, Site
+
+TABLE = "nhtb"
+
+# host-inbound-traffic system-services -> what the input chain accepts.
+HOST_INBOUND = {
+    "ike": ["udp dport { 500, 4500 }", "meta l4proto esp"],
+    "ping": ["icmp type echo-request"],
+    "ssh": ["tcp dport 22"],
+    "http": ["tcp dport 80"],
+    "https": ["tcp dport 443"],
+    "telnet": ["tcp dport 23"],
+    "traceroute": ["udp dport 33434-33534", "icmp type echo-request"],
+    "snmp": ["udp dport 161"],
+}
+# Junos predefined applications the lab understands.
+APPLICATIONS = {
+    "any": "",
+    "junos-icmp-all": "meta l4proto icmp",
+    "junos-icmp-ping": "icmp type echo-request",
+    "junos-ping": "icmp type echo-request",
+    "junos-ssh": "tcp dport 22",
+    "junos-http": "tcp dport 80",
+    "junos-https": "tcp dport 443",
+    "junos-telnet": "tcp dport 23",
+    "junos-ike": "udp dport 500",
+    "junos-dns-udp": "udp dport 53",
+}
+VERDICT = {"permit": "accept", "deny": "drop", "reject": "reject"}
+
+
+def _ident(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def _comment(text: str) -> str:
+    return 'comment "' + text.replace('"', "'")[:120] + '"'
+
+
+def _nets(site: Site, zone: str, names: list[str]) -> str | None:
+    if "any" in names:
+        return None
+    nets = [str(site.zones[zone].address_book[n]) for n in names]
+    return nets[0] if len(nets) == 1 else "{ " + ", ".join(nets) + " }"
+
+
+def _policy_rule(site: Site, pol: SecurityPolicy) -> str:
+    parts = []
+    src, dst = _nets(site, pol.from_zone, pol.sources), _nets(site, pol.to_zone, pol.destinations)
+    if src:
+        parts.append(f"ip saddr {src}")
+    if dst:
+        parts.append(f"ip daddr {dst}")
+    apps = []
+    for a in pol.applications:
+        if a not in APPLICATIONS:
+            raise ConfigError(f"policy {pol.name}: application '{a}' is not one the lab emulates "
+                              f"({', '.join(sorted(APPLICATIONS))})", pol.source)
+        apps.append(APPLICATIONS[a])
+    if len(apps) > 1 and "" in apps:
+        apps = [""]
+    rules = []
+    for app in apps:
+        match = " ".join(p for p in parts + [app] if p)
+        rules.append(f"{match} counter {VERDICT[pol.action]} {_comment(f'policy {pol.name} ({pol.source})')}".strip())
+    return "\n        ".join(rules)
+
+
+def linux_units(site: Site, names: list[str]) -> list[str]:
+    return [linux_ifname(site.os, n) for n in names]
+
+
+def ruleset(site: Site) -> str:
+    zones = {z.name: linux_units(site, z.interfaces) for z in site.zones.values()}
+    tunnels = [linux_ifname(site.os, u.name) for u in site.tunnel_units]
+    out = [
+        f"# nftables for {site.name}, rendered from {site.file} by nhtb-lab",
+        "# Loaded in the node's own network namespace; replaces only this table.",
+        f"table inet {TABLE}",
+        f"delete table inet {TABLE}",
+        f"table inet {TABLE} {{",
+    ]
+    for z, ifs in zones.items():
+        elems = f" elements = {{ {', '.join(f'{chr(34)}{i}{chr(34)}' for i in ifs)} }};" if ifs else ""
+        out.append(f"    set zone_{_ident(z)} {{ type ifname;{elems} }}")
+    if tunnels:
+        out.append(f"    set tunnels {{ type ifname; elements = {{ {', '.join(f'{chr(34)}{t}{chr(34)}' for t in tunnels)} }}; }}")
+
+    out += ["", "    chain input {", "        type filter hook input priority filter; policy drop;",
+            "        ct state established,related accept", '        iifname "lo" accept']
+    for z in site.zones.values():
+        services = sorted(z.host_inbound)
+        if "all" in services:
+            out.append(f"        iifname @zone_{_ident(z.name)} counter accept {_comment(f'zone {z.name}: host-inbound all')}")
+            continue
+        for s in services:
+            for match in HOST_INBOUND.get(s, []):
+                out.append(f"        iifname @zone_{_ident(z.name)} {match} counter accept {_comment(f'zone {z.name}: host-inbound {s}')}")
+    out += [f"        counter drop {_comment('host-inbound: not allowed')}", "    }"]
+
+    pairs: dict[tuple[str, str], list[SecurityPolicy]] = {}
+    for pol in site.policies:
+        pairs.setdefault((pol.from_zone, pol.to_zone), []).append(pol)
+    out += ["", "    chain forward {", "        type filter hook forward priority filter; policy drop;",
+            "        ct state established,related accept"]
+    for a, b in pairs:
+        out.append(f"        iifname @zone_{_ident(a)} oifname @zone_{_ident(b)} jump from_{_ident(a)}_to_{_ident(b)}")
+    out += [f"        counter drop {_comment('default policy: deny')}", "    }"]
+    for (a, b), pols in pairs.items():
+        out += ["", f"    chain from_{_ident(a)}_to_{_ident(b)} {{"]
+        out += [f"        {_policy_rule(site, p)}" for p in pols]
+        out.append("    }")
+
+    nat = [p for p in site.policies if p.source_nat and p.action == "permit"]
+    if nat:
+        out += ["", "    chain srcnat {", "        type nat hook postrouting priority srcnat; policy accept;"]
+        for p in nat:
+            src = _nets(site, p.from_zone, p.sources)
+            match = f"ip saddr {src} " if src else ""
+            out.append(f"        iifname @zone_{_ident(p.from_zone)} oifname @zone_{_ident(p.to_zone)} {match}counter "
+                       f"masquerade {_comment(f'policy {p.name}: source-nat interface ({p.source})')}")
+        out.append("    }")
+
+    if site.tcp_mss and tunnels:
+        m = site.tcp_mss
+        out += ["", "    chain tcp_mss {", "        type filter hook forward priority mangle; policy accept;",
+                f"        oifname @tunnels tcp flags syn tcp option maxseg size > {m} counter tcp option maxseg size set {m}",
+                f"        iifname @tunnels tcp flags syn tcp option maxseg size > {m} counter tcp option maxseg size set {m}",
+                "    }"]
+    out.append("}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,99 @@
+"""Rendering: strongSwan, nftables and the network plan from the site models."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from harness.model.lab import load_lab
+from harness.model.proposals import IKE_PROPOSAL_SETS, IKE_PROPOSALS, IPSEC_PROPOSAL_SETS, IPSEC_PROPOSALS
+from harness.render import nftables, strongswan
+from harness.render.netplan import lab_plan
+
+from ..conftest import THREE_SITE
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return load_lab(THREE_SITE)
+
+
+def test_hub_has_one_connection_per_spoke_on_one_if_id(lab):
+    hub = lab.sites["corporate"]
+    conns = strongswan.connections(hub)
+    assert set(conns) == set(hub.vpns)
+    children = [c["children"][name] for name, c in conns.items()]
+    assert len({ch["reqid"] for ch in children}) == len(children) == 2
+    assert {ch["if_id_in"] for ch in children} == {ch["if_id_out"] for ch in children} == {"1"}
+    assert {ch["policies"] for ch in children} == {"no"}
+    ike = [strongswan.ike_proposal(IKE_PROPOSALS[n]) for n in IKE_PROPOSAL_SETS["standard"]]
+    esp = [strongswan.esp_proposal(IPSEC_PROPOSALS[n], 2) for n in IPSEC_PROPOSAL_SETS["standard"]]
+    assert ike == ["aes128-sha1-modp1024", "3des-sha1-modp1024"]
+    assert esp == ["3des-sha1-modp1024", "aes128-sha1-modp1024"]
+    for name, c in conns.items():
+        assert c["version"] == "1" and c["aggressive"] == "no"
+        assert c["proposals"] == ike
+        assert c["children"][name]["esp_proposals"] == esp
+        assert c["children"][name]["local_ts"] == c["children"][name]["remote_ts"] == ["0.0.0.0/0"]
+        assert c["remote_addrs"] == [str(hub.gateways[hub.vpns[name].gateway].address)]
+
+
+def test_spokes_have_one_point_to_point_connection(lab):
+    for name in ("westford", "sunnyvale"):
+        (conn,) = strongswan.connections(lab.sites[name]).values()
+        (child,) = conn["children"].values()
+        assert child["policies"] == "yes"  # a point-to-point unit: charon installs the 0/0 policies
+
+
+def test_swanctl_conf_hides_keys_unless_revealed(lab):
+    hub = lab.sites["corporate"]
+    psk = hub.ike_policies["ike-policy1"].psk.reveal()
+    hidden = strongswan.swanctl_conf(hub)
+    assert psk not in hidden and hidden.count("connections {") == 1
+    assert hidden.count("        children {") == 2
+    assert psk in strongswan.swanctl_conf(hub, reveal=True)
+    assert psk not in repr(hub)
+
+
+def test_reqid_is_stable_when_a_vpn_is_added(lab):
+    before = {n: strongswan.reqid(n) for n in lab.sites["corporate"].vpns}
+    assert before == {n: strongswan.reqid(n) for n in [*lab.sites["corporate"].vpns, "boston-vpn"] if n in before}
+
+
+def test_nftables_mirror_zones_policies_nat_and_mss(lab):
+    rules = nftables.ruleset(lab.sites["corporate"])
+    assert "policy drop" in rules and 'comment "default policy: deny"' in rules
+    assert "iifname @zone_vpn oifname @zone_vpn jump from_vpn_to_vpn" in rules  # the intra-zone policy
+    assert "masquerade" in rules and "maxseg size set 1350" in rules
+    assert "udp dport { 500, 4500 }" in rules and "meta l4proto esp" in rules
+    without = lab.sites["westford"]
+    assert "from_vpn_to_vpn" not in nftables.ruleset(without)  # no intra-zone policy: denied by default
+
+
+@pytest.mark.skipif(shutil.which("nft") is None or shutil.which("ip") is None, reason="needs nft and ip (Debian nftables, iproute2)")
+@pytest.mark.parametrize("site", ["corporate", "westford", "sunnyvale"])
+def test_nft_accepts_the_rendered_rulesets(lab, site, tmp_path):
+    """`nft -c` (check only) in a scratch namespace: the kernel's own parser accepts the ruleset."""
+    path = tmp_path / "rules.nft"
+    path.write_text(nftables.ruleset(lab.sites[site]))
+    ns = f"nhtb-unit-nftcheck-{site}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        res = subprocess.run(["ip", "netns", "exec", ns, "nft", "-c", "-f", str(path)], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=True)
+
+
+def test_network_plan(lab):
+    plans = lab_plan(lab)
+    hub = plans["corporate"]
+    (st0,) = hub.tunnels
+    assert st0.multipoint and set(st0.vpns) == set(lab.sites["corporate"].vpns)
+    assert st0.underlay == next(ln.ifname for ln in hub.links if ln.unit == "ge-0/0/3.0")
+    assert all(r.dev == "st0.0" for r in hub.routes if r.gateway and any(r.gateway in a.network for a in st0.addresses))
+    assert hub.sysctls["net.ipv4.conf.all.send_redirects"] == "0"
+    assert not any(t.multipoint for n in ("westford", "sunnyvale") for t in plans[n].tunnels)
+    assert plans["internet"].sysctls["net.ipv4.ip_forward"] == "1"
+    assert all(len(p.tunnels) == 0 for n, p in plans.items() if n not in lab.sites)
