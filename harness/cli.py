@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from .errors import LabError
+from .runtime import backend
+from .runtime.vm import LabVM
 from .files import write_file
 from .model.lab import Lab, load_lab
 from .model.preflight import preflight
@@ -77,6 +81,101 @@ def cmd_render(args) -> int:
     return 0
 
 
+class ProgressPrinter:
+    """Prints each phase as it starts and ends, with the time since the command began."""
+
+    def __init__(self):
+        self.t0 = time.monotonic()
+
+    def __call__(self, phase: str, message: str) -> None:
+        if message:
+            err.print(f"[dim]{time.monotonic() - self.t0:6.1f}s[/] [bold]{phase}[/]: {message}", soft_wrap=True)
+
+
+def node_table(state: dict, where: str) -> Table:
+    table = Table(title=f"lab {state['name']} ({where}, {state['runtime']})")
+    for col in ("node", "kind", "role", "public address", "namespace", "charon"):
+        table.add_column(col)
+    for node, info in state["nodes"].items():
+        ch = info.get("charon_running", info.get("charon_pid") is not None)
+        charon_state = "-" if info.get("charon_pid") is None else ("running" if ch else "[red]dead[/]")
+        table.add_row(node, info["kind"], info["role"], info.get("public") or "-", info["ns"], charon_state)
+    return table
+
+
+def _lab_name(args) -> str:
+    return args.name or load_lab(args.topology).name
+
+
+def cmd_up(args) -> int:
+    progress = ProgressPrinter()
+    topology = str(Path(args.topology).resolve())
+    lab = load_lab(topology, name=args.name)  # bad input fails here, before anything is made
+    for src, msg in lab.warnings:
+        err.print(f"[yellow]warning[/]: {src}: {msg}")
+    for f in preflight(lab):
+        err.print(f"[yellow]pre-flight[/]: {f}", soft_wrap=True)
+    rt = backend.choose(args.runtime, progress)
+    try:
+        result = rt.up(topology, name=args.name, progress=progress)
+    except BaseException:
+        if rt.where == "vm" and not rt.labs():
+            LabVM().stop()  # the VM was only there for this lab
+        raise
+    state = result["lab"]
+    for node in state["nodes"].values():
+        node["charon_running"] = node.get("charon_pid") is not None
+    out.print(node_table(state, rt.where))
+    t = result["timings"]
+    if result["reused"]:
+        out.print(f"lab {state['name']} was already up: reused")
+    else:
+        out.print(f"lab {state['name']} is up in {t['total']:.1f}s: every VPN's IKE and CHILD SA established")
+    return 0
+
+
+def cmd_down(args) -> int:
+    if args.all:
+        names = backend.NativeRuntime().down_all()
+        client = LabVM().client()
+        if client is not None and client.ping():
+            names += backend.RemoteRuntime(client).down_all()
+        stopped = LabVM().stop()
+        out.print(f"removed labs: {', '.join(names) or 'none'}" + ("; lab VM stopped" if stopped else ""))
+        return 0
+    name = _lab_name(args)
+    rt = backend.find(name)
+    removed = rt.down(name)
+    out.print(f"lab {name} removed ({len(removed)} namespaces)")
+    if rt.where == "vm" and not rt.labs():
+        LabVM().stop()
+        out.print("no lab left in the lab VM: stopped it")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    labs = backend.all_labs()
+    if args.format == "json":
+        print(json.dumps([{"where": w, **s} for w, s in labs], indent=2))
+        return 0
+    if not labs:
+        out.print("no lab is up")
+    for where, state in labs:
+        out.print(node_table(state, where))
+    return 0
+
+
+def cmd_exec(args) -> int:
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        raise LabError("nothing to run: nhtb-lab exec NODE -- COMMAND...")
+    name = _lab_name(args)
+    res = backend.find(name).exec(name, args.node, argv, timeout=args.timeout)
+    sys.stdout.write(res["stdout"])
+    sys.stderr.write(res["stderr"])
+    return res["returncode"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nhtb-lab", description=__doc__)
     p.add_argument("-t", "--topology", default=default_topology(),
@@ -92,6 +191,27 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="write the files into this directory (secret files 0600) instead of printing")
     r.add_argument("--show-secrets", action="store_true", help="print pre-shared keys instead of hiding them")
     r.set_defaults(func=cmd_render)
+
+    u = sub.add_parser("up", help="bring the lab up (natively, or in the lab VM where the kernel lacks IPsec)")
+    u.add_argument("--runtime", choices=["auto", "native", "vm"], default=os.environ.get("NHTB_RUNTIME", "auto"))
+    u.add_argument("--name", help="lab name (default: the topology's); namespaces are <name>-<node>")
+    u.set_defaults(func=cmd_up)
+
+    d = sub.add_parser("down", help="destroy a lab (every namespace, process and file of it)")
+    d.add_argument("--name", help="lab name (default: the topology's)")
+    d.add_argument("--all", action="store_true", help="every lab of this project, and the lab VM")
+    d.set_defaults(func=cmd_down)
+
+    i = sub.add_parser("inspect", help="list running labs and their nodes")
+    i.add_argument("--format", choices=["text", "json"], default="text")
+    i.set_defaults(func=cmd_inspect)
+
+    e = sub.add_parser("exec", help="run a command in a node's namespace: exec NODE -- CMD...")
+    e.add_argument("node")
+    e.add_argument("argv", nargs=argparse.REMAINDER)
+    e.add_argument("--name", help="lab name (default: the topology's)")
+    e.add_argument("--timeout", type=float, default=120)
+    e.set_defaults(func=cmd_exec)
     return p
 
 

@@ -43,7 +43,7 @@ class VpnEnd:
         return unit.addresses[0].ip if unit and unit.addresses else None
 
 
-def _ends(site: Site) -> list[VpnEnd]:
+def ends(site: Site) -> list[VpnEnd]:
     return [VpnEnd(site, v, site.gateways[v.gateway]) for v in site.vpns.values() if v.gateway in site.gateways]
 
 
@@ -52,7 +52,7 @@ def peer_end(lab: Lab, end: VpnEnd) -> VpnEnd | None:
     peer = lab.site_owning(end.gateway.address) if end.gateway.address else None
     if peer is None:
         return None
-    return next((e for e in _ends(peer) if e.gateway.address == end.local_address), None)
+    return next((e for e in ends(peer) if e.gateway.address == end.local_address), None)
 
 
 def _psk_source(end: VpnEnd) -> Source:
@@ -123,7 +123,7 @@ def _nhtb(lab: Lab, site: Site) -> list[Finding]:
             continue
         static = {nh.vpn for nh in unit.next_hop_tunnels}
         bound_hops = {nh.next_hop for nh in unit.next_hop_tunnels}
-        for end in _ends(site):
+        for end in ends(site):
             if end.vpn.bind_interface != unit.name or end.vpn.name in static:
                 continue
             peer = peer_end(lab, end)
@@ -145,11 +145,29 @@ def _nhtb(lab: Lab, site: Site) -> list[Finding]:
     return out
 
 
+def vpn_pairs(lab: Lab) -> list[tuple[VpnEnd, VpnEnd]]:
+    """Each VPN with its peer, once, the spoke end first (the end that initiates in the lab)."""
+    pairs, seen = [], set()
+    for site in lab.sites.values():
+        for end in ends(site):
+            peer = peer_end(lab, end)
+            if peer is None or (peer.label, end.label) in seen:
+                continue
+            seen.add((end.label, peer.label))
+            pairs.append((peer, end) if end.site.is_hub else (end, peer))
+    return pairs
+
+
+def broken_ends(findings: list[Finding]) -> set[str]:
+    """Labels (site/vpn) that some finding is about."""
+    return {part for f in findings for part in f.vpn.split(" <-> ")}
+
+
 def preflight(lab: Lab) -> list[Finding]:
     findings: list[Finding] = []
     done: set[tuple[str, str]] = set()
     for site in lab.sites.values():
-        for end in _ends(site):
+        for end in ends(site):
             findings += _one_side(lab, end)
             peer = peer_end(lab, end)
             if peer is not None and (peer.label, end.label) not in done:

@@ -49,7 +49,7 @@ class NodePlan:
     links: list[LinkPlan] = field(default_factory=list)
     tunnels: list[TunnelPlan] = field(default_factory=list)
     routes: list[RoutePlan] = field(default_factory=list)
-    sysctls: dict[str, str] = field(default_factory=dict)
+    sysctls: dict[str, str] = field(default_factory=dict)  # /proc/sys paths: net/ipv4/ip_forward
 
 
 def site_plan(site: Site, cabled: list[str]) -> NodePlan:
@@ -76,11 +76,13 @@ def site_plan(site: Site, cabled: list[str]) -> NodePlan:
             unit = site.connected_unit_for(r.next_hop)
             dev = linux_ifname(site.os, unit.name) if unit else None
         plan.routes.append(RoutePlan(r.prefix, r.next_hop, dev, str(r.source)))
-    plan.sysctls["net.ipv4.ip_forward"] = "1"
-    plan.sysctls["net.ipv4.conf.all.rp_filter"] = "0"
+    plan.sysctls["net/ipv4/ip_forward"] = "1"
+    plan.sysctls["net/ipv4/conf/all/rp_filter"] = "0"
     if site.is_hub:
         # Spoke-to-spoke traffic leaves st0 the way it came in; a redirect would be wrong there.
-        plan.sysctls["net.ipv4.conf.all.send_redirects"] = "0"
+        # The kernel ORs `all` with each interface's own setting, so every one is listed.
+        for ifname in ["all", "default", *(ln.ifname for ln in plan.links), *(t.ifname for t in plan.tunnels)]:
+            plan.sysctls[f"net/ipv4/conf/{ifname}/send_redirects"] = "0"
     return plan
 
 
@@ -91,7 +93,7 @@ def host_plan(host: Host, cabled: list[str]) -> NodePlan:
         plan.links.append(LinkPlan(ifname, addrs))
     for r in host.routes:
         plan.routes.append(RoutePlan(r.prefix, r.via, None, str(r.source)))
-    plan.sysctls["net.ipv4.ip_forward"] = "1" if host.forwarding else "0"
+    plan.sysctls["net/ipv4/ip_forward"] = "1" if host.forwarding else "0"
     return plan
 
 

@@ -93,7 +93,7 @@ def test_network_plan(lab):
     assert st0.multipoint and set(st0.vpns) == set(lab.sites["corporate"].vpns)
     assert st0.underlay == next(ln.ifname for ln in hub.links if ln.unit == "ge-0/0/3.0")
     assert all(r.dev == "st0.0" for r in hub.routes if r.gateway and any(r.gateway in a.network for a in st0.addresses))
-    assert hub.sysctls["net.ipv4.conf.all.send_redirects"] == "0"
+    assert hub.sysctls["net/ipv4/conf/all/send_redirects"] == hub.sysctls["net/ipv4/conf/st0.0/send_redirects"] == "0"
     assert not any(t.multipoint for n in ("westford", "sunnyvale") for t in plans[n].tunnels)
-    assert plans["internet"].sysctls["net.ipv4.ip_forward"] == "1"
+    assert plans["internet"].sysctls["net/ipv4/ip_forward"] == "1"
     assert all(len(p.tunnels) == 0 for n, p in plans.items() if n not in lab.sites)

@@ -1,0 +1,1 @@
+"""Runtime: all side effects. Namespaces, links, charon, nftables; natively or inside the lab VM."""

@@ -1,0 +1,132 @@
+"""The agent inside the lab VM: a long-lived process that imports the harness once and runs
+LocalRuntime calls for the host (Python start-up under emulation costs seconds; a call, not).
+
+Started by `vm.py` as the VM's command: python -m harness.runtime.agent --token-file F.
+"""
+from __future__ import annotations
+
+import argparse
+import hmac
+import json
+import os
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from pyroute2 import IPRoute
+
+from ..errors import LabError
+from . import probe
+from .local import LocalRuntime
+from .rpc import AGENT_PORT
+
+GUEST_ADDR = ("10.0.2.15", 24)  # qemu user networking's default guest address
+
+
+class Cancelled(LabError):
+    """The host went away in the middle of a call."""
+
+
+def _warm_up_esp() -> None:
+    """The first ESP SA under emulation stalls ~5 s on crypto self-tests, long enough for charon to
+    retransmit; install and flush one scratch state now instead (kernel-lab-facts)."""
+    probe.probe()
+
+
+def _configure_control_nic() -> None:
+    with IPRoute() as ipr:
+        links = [ln for ln in ipr.get_links() if ln.get_attr("IFLA_IFNAME") != "lo"]
+        if not links:
+            raise RuntimeError("no network interface for the control channel")
+        idx = links[0]["index"]
+        ipr.link("set", index=idx, state="up")
+        ipr.addr("replace", index=idx, address=GUEST_ADDR[0], prefixlen=GUEST_ADDR[1])
+
+
+class Handler(socketserver.StreamRequestHandler):
+    runtime: LocalRuntime
+    token: str
+
+    def send(self, obj) -> None:
+        try:
+            self.wfile.write((json.dumps(obj) + "\n").encode())
+            self.wfile.flush()
+        except OSError:
+            raise Cancelled("the host closed the connection") from None
+
+    def handle(self) -> None:
+        try:
+            req = json.loads(self.rfile.readline())
+        except ValueError:
+            return
+        if not hmac.compare_digest(str(req.get("token", "")), self.token):
+            self.send({"error": "bad token", "kind": "auth"})
+            return
+        method, params = req.get("method"), req.get("params", {})
+        progress = lambda phase, message: self.send({"event": [phase, message]})  # noqa: E731
+        try:
+            self.send({"result": self.dispatch(method, params, progress)})
+        except Cancelled:
+            pass
+        except LabError as e:
+            self.send({"error": str(e), "kind": type(e).__name__})
+        except Exception as e:  # a bug: the host shows it rather than hanging
+            self.send({"error": f"agent error in {method}: {e}\n{traceback.format_exc()}", "kind": "bug"})
+
+    def dispatch(self, method: str, p: dict, progress):
+        rt = self.runtime
+        if method == "ping":
+            return "pong"
+        if method == "probe":
+            r = probe.probe()
+            return {"release": r.release, "missing": r.missing}
+        if method == "up":
+            return rt.up(p["topology"], name=p.get("name"), progress=progress)
+        if method == "down":
+            return rt.down(p["name"])
+        if method == "down_all":
+            return rt.down_all()
+        if method == "labs":
+            return rt.labs()
+        if method == "exec":
+            return rt.exec(p["lab"], p["node"], p["argv"], timeout=p.get("timeout", 120))
+        if method == "sas":
+            return rt.sas(p["lab"], p["node"])
+        if method == "kernel_log":
+            return subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+        if method == "shutdown":
+            rt.down_all()
+            threading.Thread(target=_poweroff, daemon=True).start()
+            return "bye"
+        raise LabError(f"unknown agent method '{method}'")
+
+
+def _poweroff() -> None:
+    time.sleep(0.2)
+    os.sync()
+    subprocess.run(["poweroff", "-f"])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--token-file", required=True)
+    ap.add_argument("--port", type=int, default=AGENT_PORT)
+    args = ap.parse_args()
+    Handler.token = Path(args.token_file).read_text().strip()
+    Handler.runtime = LocalRuntime()
+    _configure_control_nic()
+    _warm_up_esp()
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    server = socketserver.ThreadingTCPServer(("0.0.0.0", args.port), Handler)
+    server.daemon_threads = True
+    print("nhtb-lab agent ready", flush=True)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Where a lab runs: natively (this kernel has ESP and xfrm interfaces) or in the lab VM.
+
+Both offer the same calls; the CLI and the tests never care which one answers.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..errors import LabError
+from .local import LocalRuntime
+from .probe import probe
+from .rpc import AgentClient
+from .vm import LabVM
+
+Progress = Callable[[str, str], None]
+
+
+class RemoteRuntime:
+    """LocalRuntime's calls, carried out by the agent in the lab VM."""
+
+    where = "vm"
+
+    def __init__(self, client: AgentClient):
+        self.client = client
+
+    def up(self, topology: str, name: str | None = None, progress: Progress | None = None) -> dict:
+        return self.client.call("up", {"topology": topology, "name": name}, on_event=progress, timeout=900)
+
+    def down(self, name: str) -> list[str]:
+        return self.client.call("down", {"name": name})
+
+    def down_all(self) -> list[str]:
+        return self.client.call("down_all")
+
+    def labs(self) -> list[dict]:
+        return self.client.call("labs")
+
+    def exec(self, lab: str, node: str, argv: list[str], timeout: float = 120) -> dict:
+        return self.client.call("exec", {"lab": lab, "node": node, "argv": argv, "timeout": timeout}, timeout=timeout + 30)
+
+    def sas(self, lab: str, node: str) -> list[dict]:
+        return self.client.call("sas", {"lab": lab, "node": node})
+
+
+class NativeRuntime(LocalRuntime):
+    where = "native"
+
+
+def choose(mode: str, progress: Progress) -> NativeRuntime | RemoteRuntime:
+    """The runtime for a new lab: `native`, `vm`, or `auto` (native when the kernel can)."""
+    if mode == "native":
+        return NativeRuntime()
+    if mode == "auto":
+        report = probe()
+        if report.ok:
+            progress("kernel", f"{report.describe()}: running natively")
+            return NativeRuntime()
+        progress("kernel", f"{report.describe()}: running the lab in a VM with a full kernel")
+    elif mode != "vm":
+        raise LabError(f"unknown runtime '{mode}' (native, vm, auto)")
+    return RemoteRuntime(LabVM().ensure(progress))
+
+
+def find(lab: str) -> NativeRuntime | RemoteRuntime:
+    """The runtime that holds the running lab `lab`."""
+    native = NativeRuntime()
+    if any(s["name"] == lab for s in native.labs()):
+        return native
+    client = LabVM().client()
+    if client is not None and client.ping():
+        remote = RemoteRuntime(client)
+        if any(s["name"] == lab for s in remote.labs()):
+            return remote
+    raise LabError(f"no lab named '{lab}' is up (nhtb-lab inspect lists the running labs)")
+
+
+def all_labs() -> list[tuple[str, dict]]:
+    out = [("native", s) for s in NativeRuntime().labs()]
+    client = LabVM().client()
+    if client is not None and client.ping():
+        out += [("vm", s) for s in RemoteRuntime(client).labs()]
+    return out

@@ -1,0 +1,101 @@
+"""One charon per stand-in site: its own network namespace, its own /run, its own vici socket.
+
+charon runs in the node's namespace inside a private mount namespace in which the node's run
+directory is bind-mounted on /run, so every daemon has its own pid file; the mount goes away
+with the process. Python talks to it over vici only.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import vici
+
+from ..errors import LabError
+from ..files import write_file
+from ..render.strongswan import strongswan_conf
+from . import nsexec
+
+CHARON = os.environ.get("NHTB_CHARON", "/usr/lib/ipsec/charon")
+# Paths as charon sees them (its /run is the node's run directory).
+VICI_IN_RUN, LOG_IN_RUN = "charon.vici", "charon.log"
+
+
+def start(ns: str, run_dir: Path) -> int:
+    """Start charon in `ns` with `run_dir` as its /run; returns its pid."""
+    if not Path(CHARON).exists():
+        raise LabError(f"{CHARON} not found: install strongswan-charon (make bootstrap)")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(run_dir, 0o700)
+    write_file(run_dir / "strongswan.conf", strongswan_conf(f"/run/{VICI_IN_RUN}", f"/run/{LOG_IN_RUN}"))
+    argv = nsexec.in_ns(ns, ["unshare", "--mount", "--propagation", "private", "--",
+                             "sh", "-c", 'mount --bind "$0" /run && exec "$1"',
+                             str(run_dir), CHARON])
+    env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "STRONGSWAN_CONF": "/run/strongswan.conf"}
+    with open(run_dir / "charon.out", "ab") as out:
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    # Reap it whenever it exits, so a long-lived agent collects no zombies.
+    threading.Thread(target=proc.wait, daemon=True).start()
+    return proc.pid
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def stop(pid: int | None, timeout: float = 5.0) -> None:
+    if not alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def log_tail(run_dir: Path, lines: int = 20) -> str:
+    text = ""
+    for name in (LOG_IN_RUN, "charon.out"):
+        p = run_dir / name
+        if p.exists():
+            text += p.read_text(errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def session(run_dir: Path, pid: int, deadline: float) -> vici.Session:
+    """A vici session once charon answers; LabError with its last log lines if it never does."""
+    path = run_dir / VICI_IN_RUN
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            raise LabError(f"charon exited during start-up:\n{log_tail(run_dir)}")
+        if path.exists():
+            try:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.connect(str(path))
+                s = vici.Session(sock)
+                s.version()
+                return s
+            except OSError as e:
+                last = e
+        time.sleep(0.1)
+    raise LabError(f"charon did not answer on {path} in time ({last}):\n{log_tail(run_dir)}")

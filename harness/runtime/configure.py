@@ -1,0 +1,55 @@
+"""Configure one node inside its namespace from its rendered plan: shared by every runtime."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyroute2 import NetNS
+
+from ..errors import LabError
+from ..render.netplan import NodePlan
+from . import nsexec
+
+
+def _index(ipr: NetNS, ifname: str, node: str) -> int:
+    found = ipr.link_lookup(ifname=ifname)
+    if not found:
+        raise LabError(f"node {node}: interface {ifname} does not exist (is it cabled in the topology?)")
+    return found[0]
+
+
+def configure_links(ns: str, plan: NodePlan) -> None:
+    """Addresses, tunnel (xfrm) interfaces, sysctls and routes."""
+    with NetNS(ns) as ipr:
+        ipr.link("set", index=_index(ipr, "lo", plan.node), state="up")
+        for link in plan.links:
+            idx = _index(ipr, link.ifname, plan.node)
+            ipr.link("set", index=idx, state="up")
+            for a in link.addresses:
+                ipr.addr("add", index=idx, address=str(a.ip), prefixlen=a.network.prefixlen)
+        for t in plan.tunnels:
+            extra = {"xfrm_link": _index(ipr, t.underlay, plan.node)} if t.underlay else {}
+            try:
+                ipr.link("add", ifname=t.ifname, kind="xfrm", xfrm_if_id=t.if_id, **extra)
+            except Exception as e:  # the kernel probe normally catches this first
+                raise LabError(f"node {plan.node}: cannot create xfrm interface {t.ifname}: {e}") from None
+            idx = _index(ipr, t.ifname, plan.node)
+            ipr.link("set", index=idx, state="up")
+            for a in t.addresses:
+                ipr.addr("add", index=idx, address=str(a.ip), prefixlen=a.network.prefixlen)
+        nsexec.write_sysctls(ns, plan.sysctls)
+        for r in plan.routes:
+            spec = {"dst": str(r.prefix)}
+            if r.gateway is not None:
+                spec["gateway"] = str(r.gateway)
+            if r.dev is not None:
+                spec["oif"] = _index(ipr, r.dev, plan.node)
+            try:
+                ipr.route("replace", **spec)
+            except Exception as e:
+                raise LabError(f"node {plan.node}: route {r.prefix} ({r.origin}): {e}") from None
+
+
+def load_nftables(ns: str, node: str, ruleset: Path) -> None:
+    res = nsexec.run(ns, ["nft", "-f", str(ruleset)])
+    if res.returncode != 0:
+        raise LabError(f"node {node}: nft rejected {ruleset}: {res.stderr.strip()}")

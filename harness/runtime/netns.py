@@ -1,0 +1,52 @@
+"""The netns runtime's one job: make node namespaces exist and cable them (veth pairs).
+
+Everything else about a node (addresses, st0, routes, nftables, charon) is `configure.py`, shared
+with any runtime that hands over namespaces another way (containerlab exposes its containers').
+Both ends of a veth are created directly in their nodes' namespaces under their final names, so
+the host's own namespace never holds a lab interface, not even briefly.
+"""
+from __future__ import annotations
+
+from pyroute2 import NetNS
+from pyroute2 import netns as pnetns
+
+from ..model.lab import Lab
+from .paths import ns_name
+
+
+class NetnsProvider:
+    name = "netns"
+
+    def create(self, lab: Lab, lab_name: str) -> dict[str, str]:
+        """Create one namespace per node and the topology's links; returns node -> namespace."""
+        namespaces = {node: ns_name(lab_name, node) for node in lab.nodes}
+        existing = set(pnetns.listnetns())
+        for ns in namespaces.values():
+            if ns in existing:
+                raise FileExistsError(f"network namespace {ns} already exists (another lab, or a leftover: "
+                                      f"nhtb-lab down --name {lab_name})")
+        created: list[str] = []
+        try:
+            for ns in namespaces.values():
+                pnetns.create(ns)
+                created.append(ns)
+            for link in lab.topology.links:
+                a, b = namespaces[link.a.node], namespaces[link.b.node]
+                with NetNS(a) as ipr:
+                    extra = {"mtu": link.mtu} if link.mtu else {}
+                    ipr.link("add", ifname=link.a.iface, kind="veth",
+                             peer={"ifname": link.b.iface, "net_ns_fd": b, **extra}, **extra)
+        except BaseException:
+            self.destroy(created)
+            raise
+        return namespaces
+
+    def destroy(self, namespaces: list[str]) -> list[str]:
+        """Remove namespaces (their interfaces go with them); returns those that were there."""
+        present = set(pnetns.listnetns())
+        removed = []
+        for ns in namespaces:
+            if ns in present:
+                pnetns.remove(ns)
+                removed.append(ns)
+        return removed

@@ -1,0 +1,33 @@
+"""Running things inside a node's network namespace."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from pyroute2 import netns as pnetns
+
+NETNS_DIR = Path("/run/netns")
+
+
+def ns_path(ns: str) -> str:
+    return str(NETNS_DIR / ns)
+
+
+def in_ns(ns: str, argv: list[str]) -> list[str]:
+    """argv prefixed to run in `ns` (nsenter: enters only the network namespace)."""
+    return ["nsenter", f"--net={ns_path(ns)}", "--", *argv]
+
+
+def run(ns: str, argv: list[str], timeout: float | None = 60, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(in_ns(ns, argv), capture_output=True, text=True, timeout=timeout, input=input)
+
+
+def write_sysctls(ns: str, sysctls: dict[str, str]) -> None:
+    """Write /proc/sys keys (net/ipv4/ip_forward) as seen from `ns`: they are per namespace, and
+    this thread enters it for the writes."""
+    pnetns.pushns(ns)
+    try:
+        for key, value in sysctls.items():
+            (Path("/proc/sys") / key).write_text(value)
+    finally:
+        pnetns.popns()

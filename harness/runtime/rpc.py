@@ -1,0 +1,47 @@
+"""The control channel between the host and the agent in the lab VM.
+
+One TCP connection per call, to 127.0.0.1 (qemu forwards it into the guest; the guest itself has
+no other network: `restrict=on`). The first line authenticates with a token from a 0600 file.
+Newline-delimited JSON: the client sends {"token", "method", "params"}; the agent answers with
+any number of {"event": [phase, message]} lines, then {"result": ...} or {"error", "kind"}.
+"""
+from __future__ import annotations
+
+import json
+import socket
+from typing import Callable
+
+from ..errors import LabError
+
+AGENT_PORT = 7777  # inside the guest
+
+
+class AgentError(LabError):
+    pass
+
+
+class AgentClient:
+    def __init__(self, port: int, token: str, timeout: float = 600):
+        self.port, self.token, self.timeout = port, token, timeout
+
+    def call(self, method: str, params: dict | None = None, on_event: Callable[[str, str], None] | None = None,
+             timeout: float | None = None):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout or self.timeout) as sock:
+            sock.sendall((json.dumps({"token": self.token, "method": method, "params": params or {}}) + "\n").encode())
+            f = sock.makefile("r")
+            for line in f:
+                msg = json.loads(line)
+                if "event" in msg:
+                    if on_event and msg["event"][1]:
+                        on_event(*msg["event"])
+                elif "result" in msg:
+                    return msg["result"]
+                elif "error" in msg:
+                    raise AgentError(msg["error"])
+        raise AgentError(f"the lab VM's agent closed the connection during '{method}'")
+
+    def ping(self, timeout: float = 2) -> bool:
+        try:
+            return self.call("ping", timeout=timeout) == "pong"
+        except (OSError, ValueError, AgentError):
+            return False

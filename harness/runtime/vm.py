@@ -1,0 +1,197 @@
+"""The lab VM: a full kernel (Debian's linux-image-amd64) under virtme-ng, for hosts whose kernel
+lacks ESP or xfrm interfaces. One VM serves every lab on the machine; it outlives the command
+that booted it and goes away with the last lab (or `down --all`).
+
+Host side, in VM_DIR: qemu's pid (a process group of its own), the forwarded control port, the
+token (0600), the console log (kernel messages included) and kernel.log written by the guest.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import LabError
+from ..files import write_file
+from .paths import VM_DIR
+from .rpc import AGENT_PORT, AgentClient
+
+REPO = Path(__file__).resolve().parents[2]
+BOOT_TIMEOUT = float(os.environ.get("NHTB_VM_BOOT_TIMEOUT", "180"))
+KVM_TIMEOUT = 45.0  # a working KVM boots to the agent well within this; a hanging one never does
+KVM_VERDICT = VM_DIR.parent / "kvm-verdict"  # kept across VMs: the probe costs a boot
+
+
+def _kernel() -> str:
+    """Debian's kernel image: the newest /boot/vmlinuz-* with its modules installed."""
+    candidates = sorted(Path("/boot").glob("vmlinuz-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for k in candidates:
+        if Path("/lib/modules", k.name.removeprefix("vmlinuz-")).is_dir():
+            return str(k)
+    raise LabError("no kernel with modules in /boot for the lab VM: install linux-image-amd64 (make bootstrap)")
+
+
+def _vng() -> str:
+    here = Path(sys.executable).parent / "vng"
+    if here.exists():
+        return str(here)
+    found = shutil.which("vng")
+    if not found:
+        raise LabError("vng (virtme-ng) not found: install the project's Python dependencies (make bootstrap)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+@contextmanager
+def _locked():
+    """One boot or shutdown at a time, across processes (pytest-xdist workers)."""
+    VM_DIR.mkdir(parents=True, exist_ok=True)
+    VM_DIR.chmod(0o700)
+    with open(VM_DIR / "lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+class BootTimeout(LabError):
+    """The VM ran but its agent never answered (how a hanging nested KVM shows)."""
+
+
+class LabVM:
+    def _read(self, name: str) -> str | None:
+        try:
+            return (VM_DIR / name).read_text().strip()
+        except OSError:
+            return None
+
+    def client(self) -> AgentClient | None:
+        """A client for the running VM's agent, or None when no VM runs."""
+        pid, port, token = self._read("qemu.pid"), self._read("port"), self._read("token")
+        if not (pid and port and token) or not _alive(int(pid)):
+            return None
+        return AgentClient(int(port), token)
+
+    def running(self) -> bool:
+        c = self.client()
+        return c is not None and c.ping()
+
+    def ensure(self, progress=lambda p, m: None) -> AgentClient:
+        with _locked():
+            c = self.client()
+            if c is not None and c.ping():
+                return c
+            self._cleanup_files()
+            accel = os.environ.get("NHTB_VM_ACCEL") or (KVM_VERDICT.read_text().strip() if KVM_VERDICT.exists() else None)
+            if accel in (None, "kvm") and os.path.exists("/dev/kvm"):
+                try:
+                    c = self._boot(True, progress, KVM_TIMEOUT)
+                    KVM_VERDICT.write_text("kvm")
+                    return c
+                except LabError as e:  # nested KVM hangs or qemu aborts, depending on the host
+                    if os.environ.get("NHTB_VM_ACCEL") == "kvm":
+                        raise
+                    reason = [ln for ln in str(e).splitlines() if ln.strip()][-1].strip()
+                    progress("VM boot", f"KVM did not boot the VM ({reason}): using software emulation from now on")
+                    KVM_VERDICT.write_text("tcg")
+            return self._boot(False, progress, BOOT_TIMEOUT)
+
+    def _boot(self, kvm: bool, progress, timeout: float) -> AgentClient:
+        port, token = _free_port(), secrets.token_hex(32)
+        write_file(VM_DIR / "token", token + "\n", secret=True)
+        guest_dir = VM_DIR / "guest"
+        guest_dir.mkdir(exist_ok=True)
+        netdev = (f"-netdev user,id=labctl,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:{AGENT_PORT} "
+                  "-device virtio-net-pci,netdev=labctl")
+        agent = f"{sys.executable} -m harness.runtime.agent --token-file {VM_DIR / 'token'} --port {AGENT_PORT}"
+        cmd = [_vng(), "--run", _kernel(), "--memory", "2G", "--cpus", "2", "--verbose",
+               "--rwdir", str(guest_dir), f"--qemu-opts={netdev}", "--exec", agent]
+        if not kvm:
+            cmd.insert(3, "--disable-kvm")
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+        progress("VM boot", f"booting {Path(_kernel()).name} ({'KVM' if kvm else 'software emulation'})")
+        t0 = time.monotonic()
+        with open(VM_DIR / "console.log", "wb") as console:
+            proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=console,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        (VM_DIR / "qemu.pid").write_text(str(proc.pid))
+        (VM_DIR / "port").write_text(str(port))
+        client = AgentClient(port, token)
+        while time.monotonic() - t0 < timeout:
+            if proc.poll() is not None:
+                self._cleanup_files()
+                raise LabError(f"the lab VM exited during boot (status {proc.returncode}); console:\n{self.console_tail()}")
+            if client.ping(timeout=2):
+                progress("VM boot", f"agent ready after {time.monotonic() - t0:.1f}s")
+                return client
+            time.sleep(0.5)
+        self._kill(proc.pid)
+        self._cleanup_files()
+        raise BootTimeout(f"the lab VM's agent did not answer within {timeout:.0f}s; console:\n{self.console_tail()}")
+
+    def console_tail(self, lines: int = 15) -> str:
+        try:
+            text = (VM_DIR / "console.log").read_text(errors="replace")
+        except OSError:
+            return "(no console log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> bool:
+        """Shut the VM down (all its labs with it); True when there was one."""
+        with _locked():
+            pid = self._read("qemu.pid")
+            if not pid or not _alive(int(pid)):
+                self._cleanup_files()
+                return False
+            c = self.client()
+            if c is not None:
+                try:
+                    (VM_DIR / "kernel.log").write_text(c.call("kernel_log", timeout=10))
+                    c.call("shutdown", timeout=30)
+                except (OSError, LabError):
+                    pass
+            deadline = time.monotonic() + 10
+            while _alive(int(pid)) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self._kill(int(pid))
+            self._cleanup_files()
+            return True
+
+    @staticmethod
+    def _kill(pid: int) -> None:
+        try:
+            os.killpg(pid, signal.SIGKILL)  # vng, virtme-run and qemu share the group
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+    @staticmethod
+    def _cleanup_files() -> None:
+        for name in ("qemu.pid", "port", "token"):
+            (VM_DIR / name).unlink(missing_ok=True)
+        shutil.rmtree(VM_DIR / "guest", ignore_errors=True)
