@@ -119,8 +119,10 @@ def cmd_up(args) -> int:
     try:
         result = rt.up(topology, name=args.name, progress=progress)
     except BaseException:
-        if rt.where == "vm" and not rt.labs():
-            LabVM().stop()  # the VM was only there for this lab
+        # The agent undoes a failed or abandoned `up` itself; wait for it, then stop the VM if it
+        # only ran for this lab.
+        if backend.stop_vm_if_idle(rt, wait_for=lab.name):
+            err.print("lab VM stopped (no lab left in it)")
         raise
     state = result["lab"]
     for node in state["nodes"].values():
@@ -144,12 +146,8 @@ def cmd_down(args) -> int:
         out.print(f"removed labs: {', '.join(names) or 'none'}" + ("; lab VM stopped" if stopped else ""))
         return 0
     name = _lab_name(args)
-    rt = backend.find(name)
-    removed = rt.down(name)
-    out.print(f"lab {name} removed ({len(removed)} namespaces)")
-    if rt.where == "vm" and not rt.labs():
-        LabVM().stop()
-        out.print("no lab left in the lab VM: stopped it")
+    removed, stopped = backend.down(name)
+    out.print(f"lab {name} removed ({len(removed)} namespaces)" + ("; no lab left in the lab VM: stopped it" if stopped else ""))
     return 0
 
 

@@ -9,6 +9,8 @@ import argparse
 import hmac
 import json
 import os
+import select
+import socket
 import socketserver
 import subprocess
 import sys
@@ -51,7 +53,18 @@ class Handler(socketserver.StreamRequestHandler):
     runtime: LocalRuntime
     token: str
 
+    def host_gone(self) -> bool:
+        """The host closed its end. Writes cannot tell: through qemu's user networking they keep
+        succeeding after the host socket is gone, so look for the end-of-file instead."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        try:
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def send(self, obj) -> None:
+        if "event" in obj and self.host_gone():
+            raise Cancelled("the host closed the connection")
         try:
             self.wfile.write((json.dumps(obj) + "\n").encode())
             self.wfile.flush()
@@ -85,7 +98,7 @@ class Handler(socketserver.StreamRequestHandler):
             r = probe.probe()
             return {"release": r.release, "missing": r.missing}
         if method == "up":
-            return rt.up(p["topology"], name=p.get("name"), progress=progress)
+            return rt.up(p["topology"], name=p.get("name"), progress=progress, sa_timeout=p.get("sa_timeout", 90))
         if method == "down":
             return rt.down(p["name"])
         if method == "down_all":
@@ -96,6 +109,8 @@ class Handler(socketserver.StreamRequestHandler):
             return rt.exec(p["lab"], p["node"], p["argv"], timeout=p.get("timeout", 120))
         if method == "sas":
             return rt.sas(p["lab"], p["node"])
+        if method == "residue":
+            return rt.residue(p["lab"])
         if method == "kernel_log":
             return subprocess.run(["dmesg"], capture_output=True, text=True).stdout
         if method == "shutdown":

@@ -4,6 +4,7 @@ Both offer the same calls; the CLI and the tests never care which one answers.
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from ..errors import LabError
@@ -23,8 +24,9 @@ class RemoteRuntime:
     def __init__(self, client: AgentClient):
         self.client = client
 
-    def up(self, topology: str, name: str | None = None, progress: Progress | None = None) -> dict:
-        return self.client.call("up", {"topology": topology, "name": name}, on_event=progress, timeout=900)
+    def up(self, topology: str, name: str | None = None, progress: Progress | None = None, sa_timeout: float = 90) -> dict:
+        return self.client.call("up", {"topology": topology, "name": name, "sa_timeout": sa_timeout},
+                                on_event=progress, timeout=900)
 
     def down(self, name: str) -> list[str]:
         return self.client.call("down", {"name": name})
@@ -40,6 +42,9 @@ class RemoteRuntime:
 
     def sas(self, lab: str, node: str) -> list[dict]:
         return self.client.call("sas", {"lab": lab, "node": node})
+
+    def residue(self, lab: str) -> dict:
+        return self.client.call("residue", {"lab": lab})
 
 
 class NativeRuntime(LocalRuntime):
@@ -80,3 +85,27 @@ def all_labs() -> list[tuple[str, dict]]:
     if client is not None and client.ping():
         out += [("vm", s) for s in RemoteRuntime(client).labs()]
     return out
+
+
+def down(name: str) -> tuple[list[str], bool]:
+    """Destroy lab `name` wherever it runs; stop the lab VM when it was the VM's last lab.
+    Returns (namespaces removed, VM stopped)."""
+    rt = find(name)
+    removed = rt.down(name)
+    return removed, stop_vm_if_idle(rt)
+
+
+def stop_vm_if_idle(rt, wait_for: str | None = None, timeout: float = 120) -> bool:
+    """Stop the lab VM when no lab is left in it. With `wait_for`, first wait (up to `timeout`)
+    until that lab has gone: an interrupted `up` is still being undone by the agent."""
+    if rt.where != "vm":
+        return False
+    deadline = time.monotonic() + timeout
+    try:
+        while wait_for and any(s["name"] == wait_for for s in rt.labs()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if rt.labs():
+            return False
+    except (OSError, LabError):
+        pass  # the agent is gone: stopping is all that is left to do
+    return LabVM().stop()

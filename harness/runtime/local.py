@@ -93,6 +93,26 @@ class LocalRuntime:
         res = nsexec.run(state["nodes"][node]["ns"], argv, timeout=timeout)
         return {"returncode": res.returncode, "stdout": res.stdout, "stderr": res.stderr}
 
+    def residue(self, lab_name: str) -> dict:
+        """Anything of lab `lab_name` still in this runtime: namespaces, state, charon processes
+        (found by the node run directory bind-mounted on their /run)."""
+        from pyroute2 import netns as pnetns
+
+        # mountinfo shows a bind mount's source relative to its file system's root (/run is a
+        # tmpfs of its own), so match the part below the state root only.
+        marker = f"/labs/{lab_name}/nodes/"
+        charons = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if marker in (proc / "mountinfo").read_text() and charon.alive(int(proc.name)):
+                    charons.append(int(proc.name))
+            except OSError:
+                continue
+        return {"namespaces": [n for n in pnetns.listnetns() if n.startswith(f"{lab_name}-")],
+                "state_dir": paths.lab_dir(lab_name).exists(), "charon_pids": charons}
+
     def _state(self, lab_name: str) -> dict:
         state = _read_state(lab_name)
         if state is None:
@@ -156,8 +176,12 @@ class LocalRuntime:
             self._save(state)
             return {"lab": state, "reused": False, "timings": timings}
         except BaseException:
-            progress("cleanup", f"bring-up of {lab.name} failed: removing everything it made")
+            # Undo first: reporting may itself fail (the caller went away) and must not stop it.
             self.down(lab.name, namespaces=[paths.ns_name(lab.name, n) for n in lab.nodes])
+            try:
+                progress("cleanup", f"bring-up of {lab.name} failed: removed everything it made")
+            except BaseException:
+                pass
             raise
 
     def _save(self, state: dict) -> None:
@@ -195,6 +219,7 @@ class LocalRuntime:
                 names = ", ".join(f"{a.label} <-> {b.label}" for a, b in pending)
                 raise LabError(f"SAs not up after {timeout:.0f}s: {names}")
             if pending:
+                progress("IKE", "")  # heartbeat: lets a remote caller's disappearance be noticed
                 time.sleep(0.25)
 
     def down(self, lab_name: str, namespaces: list[str] | None = None) -> list[str]:
@@ -205,6 +230,10 @@ class LocalRuntime:
         ns = set(namespaces or []) | {info["ns"] for info in state["nodes"].values()}
         removed = self.provider.destroy(sorted(ns))
         shutil.rmtree(paths.lab_dir(lab_name), ignore_errors=True)
+        try:
+            paths.labs_dir().rmdir()  # only when it was the last lab
+        except OSError:
+            pass
         return removed
 
     def down_all(self) -> list[str]:

@@ -26,10 +26,10 @@ class AgentClient:
 
     def call(self, method: str, params: dict | None = None, on_event: Callable[[str, str], None] | None = None,
              timeout: float | None = None):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout or self.timeout) as sock:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout or self.timeout)
+        try:
             sock.sendall((json.dumps({"token": self.token, "method": method, "params": params or {}}) + "\n").encode())
-            f = sock.makefile("r")
-            for line in f:
+            for line in sock.makefile("r"):
                 msg = json.loads(line)
                 if "event" in msg:
                     if on_event and msg["event"][1]:
@@ -38,6 +38,14 @@ class AgentClient:
                     return msg["result"]
                 elif "error" in msg:
                     raise AgentError(msg["error"])
+        finally:
+            # shutdown, not just close: the makefile() reader still references the socket, and on
+            # Ctrl-C the agent must see the end of the connection now to undo what it started.
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
         raise AgentError(f"the lab VM's agent closed the connection during '{method}'")
 
     def ping(self, timeout: float = 2) -> bool:

@@ -139,14 +139,18 @@ class LabVM:
         (VM_DIR / "qemu.pid").write_text(str(proc.pid))
         (VM_DIR / "port").write_text(str(port))
         client = AgentClient(port, token)
-        while time.monotonic() - t0 < timeout:
-            if proc.poll() is not None:
-                self._cleanup_files()
-                raise LabError(f"the lab VM exited during boot (status {proc.returncode}); console:\n{self.console_tail()}")
-            if client.ping(timeout=2):
-                progress("VM boot", f"agent ready after {time.monotonic() - t0:.1f}s")
-                return client
-            time.sleep(0.5)
+        try:
+            while time.monotonic() - t0 < timeout:
+                if proc.poll() is not None:
+                    raise LabError(f"the lab VM exited during boot (status {proc.returncode}); console:\n{self.console_tail()}")
+                if client.ping(timeout=2):
+                    progress("VM boot", f"agent ready after {time.monotonic() - t0:.1f}s")
+                    return client
+                time.sleep(0.5)
+        except BaseException:  # failed, or Ctrl-C: a VM nobody can reach must not stay behind
+            self._kill(proc.pid)
+            self._cleanup_files()
+            raise
         self._kill(proc.pid)
         self._cleanup_files()
         raise BootTimeout(f"the lab VM's agent did not answer within {timeout:.0f}s; console:\n{self.console_tail()}")

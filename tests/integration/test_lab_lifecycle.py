@@ -1,0 +1,162 @@
+"""The lab runtime on real namespaces, charon and XFRM: up, reuse, side by side, failure, SIGINT, down."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from harness.errors import LabError
+from harness.model.preflight import vpn_pairs
+from harness.runtime import backend
+
+from ..conftest import REPO, THREE_SITE
+from .conftest import MODE, host_snapshot, unique_name
+
+
+def established(rt, lab: str, node: str) -> dict[str, dict]:
+    """IKE SAs of a node by connection name, ESTABLISHED ones only."""
+    out = {}
+    for sa in rt.sas(lab, node):
+        for conn, ike in sa.items():
+            if ike["state"] == "ESTABLISHED":
+                out[conn] = ike
+    return out
+
+
+def assert_no_residue(rt, name: str) -> None:
+    left = rt.residue(name)
+    assert left == {"namespaces": [], "state_dir": False, "charon_pids": []}, left
+    assert not any(s["name"] == name for s in rt.labs())
+
+
+def test_every_vpn_is_up_on_both_ends_read_over_vici(lab):
+    for a, b in vpn_pairs(lab.model):
+        for end, peer in ((a, b), (b, a)):
+            sas = established(lab.rt, lab.name, end.site.name)
+            assert end.vpn.name in sas, f"{end.label}: no ESTABLISHED IKE SA ({list(sas)})"
+            ike = sas[end.vpn.name]
+            assert ike["remote-host"] == str(end.gateway.address)
+            assert ike["local-host"] == str(end.local_address)
+            assert ike["version"] == "1"
+            children = list(ike["child-sas"].values())
+            assert any(c["state"] == "INSTALLED" for c in children), f"{end.label}: no INSTALLED CHILD SA"
+
+
+def test_exec_runs_in_the_nodes_namespace(lab):
+    host = lab.model.hosts["corp-pc"]
+    (_, addr, _), = host.addresses
+    res = lab.exec("corp-pc", "ip", "-4", "-o", "addr", "show")
+    assert res["returncode"] == 0
+    assert str(addr) in res["stdout"]
+    assert str(lab.model.sites["corporate"].public_address()) not in res["stdout"]
+
+
+def test_up_twice_reuses_the_running_lab(lab):
+    result = lab.rt.up(str(THREE_SITE), name=lab.name)
+    assert result["reused"] is True
+
+
+def test_two_labs_side_by_side(lab):
+    other = unique_name("side")
+    result = lab.rt.up(str(THREE_SITE), name=other)
+    try:
+        assert result["reused"] is False
+        names = {s["name"] for s in lab.rt.labs()}
+        assert {lab.name, other} <= names
+        for a, b in vpn_pairs(lab.model):
+            assert a.vpn.name in established(lab.rt, other, a.site.name)
+            assert a.vpn.name in established(lab.rt, lab.name, a.site.name)  # the first lab is untouched
+        # The residue check sees a live lab (so its "nothing left" below can fail): a charon per site.
+        assert len(lab.rt.residue(other)["charon_pids"]) == len(lab.model.sites)
+        ns = {n["ns"] for s in lab.rt.labs() for n in s["nodes"].values()}
+        assert all(f"{other}-{node}" in ns and f"{lab.name}-{node}" in ns for node in lab.model.nodes)
+    finally:
+        lab.rt.down(other)
+    assert_no_residue(lab.rt, other)
+    assert a.vpn.name in established(lab.rt, lab.name, a.site.name)
+
+
+def _variant(tmp_path, change) -> str:
+    """A copy of the three-site topology, edited, pointing at the same lab/ configs."""
+    doc = yaml.safe_load(THREE_SITE.read_text())
+    for node in doc["topology"]["nodes"].values():
+        if "startup-config" in node:
+            node["startup-config"] = str((THREE_SITE.parent / node["startup-config"]).resolve())
+    change(doc)
+    path = tmp_path / "variant.clab.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return str(path)
+
+
+def test_a_failed_up_after_charon_started_leaves_nothing(lab, tmp_path):
+    """The internet router does not forward: IKE can never complete, `up` fails on its deadline,
+    with three charons running by then; all of it must go."""
+    def no_forwarding(doc):
+        ex = doc["topology"]["nodes"]["internet"]["exec"]
+        ex[ex.index("sysctl -w net.ipv4.ip_forward=1")] = "sysctl -w net.ipv4.ip_forward=0"
+    name = unique_name("fail")
+    with pytest.raises(LabError, match="SAs not up after"):
+        lab.rt.up(_variant(tmp_path, no_forwarding), name=name, sa_timeout=8)
+    assert_no_residue(lab.rt, name)
+
+
+def test_a_failed_up_while_configuring_leaves_nothing(lab, tmp_path):
+    """A PC's gateway the kernel refuses (not on its subnet) fails `up` half way through."""
+    def bad_gateway(doc):
+        doc["topology"]["nodes"]["corp-pc"]["exec"][1] = "ip route replace default via 10.99.99.1"
+    name = unique_name("cfg")
+    with pytest.raises(LabError, match="corp-pc"):
+        lab.rt.up(_variant(tmp_path, bad_gateway), name=name)
+    assert_no_residue(lab.rt, name)
+
+
+def test_sigint_during_up_leaves_nothing(lab):
+    name = unique_name("int")
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "-t", str(THREE_SITE), "up", "--name", name,
+                             "--runtime", MODE], cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "charon start: ..." in line:  # namespaces exist and charons are being started
+            proc.send_signal(signal.SIGINT)
+            break
+    else:
+        pytest.fail(f"up never reached the charon phase: {''.join(seen)}")
+    proc.communicate(timeout=180)
+    assert proc.returncode != 0
+    deadline = time.monotonic() + 60  # the agent undoes the abandoned `up` on its own
+    while lab.rt.residue(name) != {"namespaces": [], "state_dir": False, "charon_pids": []} and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert_no_residue(lab.rt, name)
+
+
+def test_a_dead_charon_is_shown_and_cleaned_up(lab):
+    name = unique_name("dead")
+    lab.rt.up(str(THREE_SITE), name=name)
+    try:
+        state = next(s for s in lab.rt.labs() if s["name"] == name)
+        pid = state["nodes"]["westford"]["charon_pid"]
+        res = lab.rt.exec(name, "westford", ["kill", "-9", str(pid)])
+        assert res["returncode"] == 0, res
+        deadline = time.monotonic() + 10
+        while next(s for s in lab.rt.labs() if s["name"] == name)["nodes"]["westford"]["charon_running"]:
+            assert time.monotonic() < deadline, "charon still shown running after SIGKILL"
+            time.sleep(0.2)
+    finally:
+        lab.rt.down(name)
+    assert_no_residue(lab.rt, name)
+
+
+def test_the_host_namespace_is_untouched_by_a_full_cycle(lab):
+    before = host_snapshot()
+    name = unique_name("host")
+    lab.rt.up(str(THREE_SITE), name=name)
+    lab.rt.down(name)
+    after = host_snapshot()
+    for key in before:
+        assert before[key] == after[key], f"host {key} changed"
