@@ -14,6 +14,7 @@ from rich.table import Table
 from .errors import LabError
 from .runtime import backend
 from .runtime.vm import LabVM
+from .verify import junos_show
 from .files import write_file
 from .model.lab import Lab, load_lab
 from .model.preflight import preflight
@@ -132,7 +133,10 @@ def cmd_up(args) -> int:
     if result["reused"]:
         out.print(f"lab {state['name']} was already up: reused")
     else:
-        out.print(f"lab {state['name']} is up in {t['total']:.1f}s: every VPN's IKE and CHILD SA established")
+        up, skipped = state.get("vpns_up", []), state.get("vpns_skipped", [])
+        out.print(f"lab {state['name']} is up in {t['total']:.1f}s: {len(up)} VPN(s) with IKE and CHILD SAs "
+                  f"established on both ends" + (f"; not brought up (pre-flight findings): {', '.join(skipped)}"
+                                                  if skipped else ""))
     return 0
 
 
@@ -174,6 +178,29 @@ def cmd_exec(args) -> int:
     return res["returncode"]
 
 
+def cmd_show(args) -> int:
+    name = _lab_name(args)
+    if args.node is None:
+        hub = load_lab(args.topology).hub()
+        args.node = hub.name if hub else None
+    if args.node is None:
+        raise LabError("no hub in this topology: name the node with --node")
+    rt = backend.find(name)
+    if args.what == "next-hop-tunnels":
+        data = rt.nhtb(name, args.node)
+        text = junos_show.next_hop_tunnels(data)
+    elif args.what == "route":
+        if not args.address:
+            raise LabError("show route needs an address: nhtb-lab show route 192.168.168.10 --node corporate")
+        data = rt.route(name, args.node, args.address)
+        text = junos_show.route(data)
+    if args.format == "json":
+        print(json.dumps(data, indent=2))
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nhtb-lab", description=__doc__)
     p.add_argument("-t", "--topology", default=default_topology(),
@@ -210,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--name", help="lab name (default: the topology's)")
     e.add_argument("--timeout", type=float, default=120)
     e.set_defaults(func=cmd_exec)
+
+    sh = sub.add_parser("show", help="Junos-style views of a node's live state")
+    sh.add_argument("what", choices=["next-hop-tunnels", "route"])
+    sh.add_argument("address", nargs="?", help="for `show route`")
+    sh.add_argument("--node", default=None, help="the node (default: the lab's hub)")
+    sh.add_argument("--name", help="lab name (default: the topology's)")
+    sh.add_argument("--format", choices=["text", "json"], default="text")
+    sh.set_defaults(func=cmd_show)
     return p
 
 

@@ -20,6 +20,7 @@ class Finding:
     vpn: str  # "site/vpn"
     message: str
     sources: tuple[Source, ...]
+    blocks_sa: bool = True  # False: the SAs come up, but traffic does not flow (NHTB, routes)
 
     def __str__(self) -> str:
         where = str(self.sources[0]) if self.sources else "?"
@@ -133,7 +134,7 @@ def _nhtb(lab: Lab, site: Site) -> list[Finding]:
                 out.append(Finding(f"{site.name}/{end.vpn.name}",
                                    f"the peer {peer.site.name} runs {peer.site.os}, which sends no next-hop tunnel "
                                    f"information: without a static next-hop-tunnel on {unit.name} its routes stay "
-                                   "inactive", (end.vpn.source,)))
+                                   "inactive", (end.vpn.source,), blocks_sa=False))
             else:
                 punit = peer.site.units.get(peer.vpn.bind_interface or "")
                 bound_hops |= {a.ip for a in punit.addresses} if punit else set()
@@ -141,7 +142,8 @@ def _nhtb(lab: Lab, site: Site) -> list[Finding]:
             hop_unit = site.connected_unit_for(r.next_hop) if r.next_hop else None
             if hop_unit is unit and r.next_hop not in bound_hops:
                 out.append(Finding(f"{site.name}/{unit.name}", f"route {r.prefix} via {r.next_hop}: no VPN will "
-                                   "own that next hop (no NHTB entry), the route stays inactive", (r.source,)))
+                                   "own that next hop (no NHTB entry), the route stays inactive", (r.source,),
+                                   blocks_sa=False))
     return out
 
 

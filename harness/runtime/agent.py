@@ -109,6 +109,14 @@ class Handler(socketserver.StreamRequestHandler):
             return rt.exec(p["lab"], p["node"], p["argv"], timeout=p.get("timeout", 120))
         if method == "sas":
             return rt.sas(p["lab"], p["node"])
+        if method == "nhtb":
+            return rt.nhtb(p["lab"], p["node"])
+        if method == "route":
+            return rt.route(p["lab"], p["node"], p["address"])
+        if method == "xfrm_states":
+            return rt.xfrm_states(p["lab"], p["node"])
+        if method == "xfrm_policies":
+            return rt.xfrm_policies(p["lab"], p["node"])
         if method == "residue":
             return rt.residue(p["lab"])
         if method == "kernel_log":

@@ -43,6 +43,18 @@ class RemoteRuntime:
     def sas(self, lab: str, node: str) -> list[dict]:
         return self.client.call("sas", {"lab": lab, "node": node})
 
+    def nhtb(self, lab: str, node: str) -> list[dict]:
+        return self.client.call("nhtb", {"lab": lab, "node": node})
+
+    def route(self, lab: str, node: str, address: str) -> dict:
+        return self.client.call("route", {"lab": lab, "node": node, "address": address})
+
+    def xfrm_states(self, lab: str, node: str) -> list[dict]:
+        return self.client.call("xfrm_states", {"lab": lab, "node": node})
+
+    def xfrm_policies(self, lab: str, node: str) -> list[dict]:
+        return self.client.call("xfrm_policies", {"lab": lab, "node": node})
+
     def residue(self, lab: str) -> dict:
         return self.client.call("residue", {"lab": lab})
 

@@ -99,3 +99,19 @@ def session(run_dir: Path, pid: int, deadline: float) -> vici.Session:
                 last = e
         time.sleep(0.1)
     raise LabError(f"charon did not answer on {path} in time ({last}):\n{log_tail(run_dir)}")
+
+
+def plain(obj):
+    """vici answers with dicts of bytes: make them JSON-able strings."""
+    if isinstance(obj, dict):
+        return {(k.decode() if isinstance(k, bytes) else k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [plain(v) for v in obj]
+    if isinstance(obj, bytes):
+        return obj.decode(errors="replace")
+    return obj
+
+
+def child_installed(ike: dict) -> bool:
+    """An IKE SA (plain data) with at least one CHILD SA installed."""
+    return any(c.get("state") == "INSTALLED" for c in (ike.get("child-sas") or {}).values())

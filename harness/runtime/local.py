@@ -7,10 +7,15 @@ policies with them), the state directory. Progress goes to a callback as (phase,
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Callable
 
@@ -19,10 +24,12 @@ from ..files import write_file
 from ..model.lab import Lab, load_lab
 from ..model.preflight import VpnEnd, broken_ends, preflight, vpn_pairs
 from ..render import strongswan
+from ..render.binding import Entry, binding_specs, route_active
 from ..render.bundle import render_node
 from ..render.netplan import lab_plan
 from . import charon, configure, nsexec, paths
 from .netns import NetnsProvider
+from .xfrm import xfrm
 
 Progress = Callable[[str, str], None]
 
@@ -84,7 +91,7 @@ class LocalRuntime:
             raise LabError(f"lab {lab_name}: {node} runs no charon")
         run_dir = paths.charon_run(lab_name, node)
         s = charon.session(run_dir, info["charon_pid"], time.monotonic() + 5)
-        return [_plain(sa) for sa in s.list_sas()]
+        return [charon.plain(sa) for sa in s.list_sas()]
 
     def exec(self, lab_name: str, node: str, argv: list[str], timeout: float = 120) -> dict:
         state = self._state(lab_name)
@@ -101,17 +108,19 @@ class LocalRuntime:
         # mountinfo shows a bind mount's source relative to its file system's root (/run is a
         # tmpfs of its own), so match the part below the state root only.
         marker = f"/labs/{lab_name}/nodes/"
-        charons = []
+        procs = []
         for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
+            if not proc.name.isdigit() or int(proc.name) == os.getpid():
                 continue
             try:
-                if marker in (proc / "mountinfo").read_text() and charon.alive(int(proc.name)):
-                    charons.append(int(proc.name))
+                mine = marker in (proc / "mountinfo").read_text() or \
+                    marker in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if mine and charon.alive(int(proc.name)):
+                    procs.append(int(proc.name))
             except OSError:
                 continue
         return {"namespaces": [n for n in pnetns.listnetns() if n.startswith(f"{lab_name}-")],
-                "state_dir": paths.lab_dir(lab_name).exists(), "charon_pids": charons}
+                "state_dir": paths.lab_dir(lab_name).exists(), "processes": procs}
 
     def _state(self, lab_name: str) -> dict:
         state = _read_state(lab_name)
@@ -168,9 +177,25 @@ class LocalRuntime:
                     for sid, sec in strongswan.secrets(site).items():
                         s.load_shared({"id": sid, **sec})
                     sessions[node] = s
+            with Phase("binding", progress, timings):
+                for node, site in lab.sites.items():
+                    specs = binding_specs(lab, site)
+                    if not specs:
+                        continue
+                    for spec in specs:  # a trap per VPN, so hub traffic can start a VPN (ACQUIRE)
+                        for vpn in spec["vpns"]:
+                            if site.vpns[vpn].establish_tunnels == "on-traffic":
+                                try:
+                                    sessions[node].install({"child": vpn, "ike": vpn})
+                                except Exception:
+                                    pass  # already installed by load-conn
+                    state["nodes"][node]["binder_pid"] = self._start_binder(lab.name, node, namespaces[node], specs)
+                    self._save(state)
             with Phase("IKE", progress, timings):
                 pids = {n: state["nodes"][n]["charon_pid"] for n in lab.sites}
-                self._bring_up_vpns(lab, sessions, pids, progress, sa_timeout)
+                state["vpns_up"], state["vpns_skipped"] = self._bring_up_vpns(lab, sessions, pids, progress, sa_timeout)
+            with Phase("NHTB", progress, timings):
+                self._wait_for_bindings(lab, state, progress)
             timings["total"] = round(time.monotonic() - t0, 2)
             state["timings"] = timings
             self._save(state)
@@ -187,11 +212,12 @@ class LocalRuntime:
     def _save(self, state: dict) -> None:
         write_file(paths.lab_dir(state["name"]) / "lab.json", json.dumps(state, indent=2))
 
-    def _bring_up_vpns(self, lab: Lab, sessions: dict, pids: dict[str, int], progress: Progress, timeout: float) -> None:
+    def _bring_up_vpns(self, lab: Lab, sessions: dict, pids: dict[str, int], progress: Progress,
+                       timeout: float) -> tuple[list[str], list[str]]:
         """Start each VPN from its spoke end (as traffic from the spoke would) and wait until both
         ends show the IKE SA established and the CHILD SA installed. VPNs the pre-flight already
         says cannot come up are not waited for."""
-        broken = broken_ends(preflight(lab))
+        broken = broken_ends([f for f in preflight(lab) if f.blocks_sa])
         pairs = [(a, b) for a, b in vpn_pairs(lab) if a.label not in broken and b.label not in broken]
         skipped = [(a, b) for a, b in vpn_pairs(lab) if (a, b) not in pairs]
         for a, b in skipped:
@@ -221,11 +247,104 @@ class LocalRuntime:
             if pending:
                 progress("IKE", "")  # heartbeat: lets a remote caller's disappearance be noticed
                 time.sleep(0.25)
+        label = lambda a, b: f"{a.label} <-> {b.label}"  # noqa: E731
+        return [label(a, b) for a, b in pairs], [label(a, b) for a, b in skipped]
+
+    def _start_binder(self, lab_name: str, node: str, ns: str, specs: list[dict]) -> int:
+        ndir = paths.node_dir(lab_name, node)
+        spec_path = write_file(ndir / "binding.json", json.dumps(specs, indent=2))
+        argv = [sys.executable, "-m", "harness.runtime.binder", "--ns", ns, "--spec", str(spec_path),
+                "--vici", str(paths.charon_run(lab_name, node) / charon.VICI_IN_RUN), "--table", str(ndir / "nhtb.json")]
+        with open(ndir / "binder.log", "ab") as log:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        threading.Thread(target=proc.wait, daemon=True).start()
+        return proc.pid
+
+    def _wait_for_bindings(self, lab: Lab, state: dict, progress: Progress, timeout: float = 120) -> None:
+        """Until each hub's NHTB table holds its static entries and an Auto entry per Junos spoke
+        whose VPN is up (the binder learns them from charon)."""
+        broken = broken_ends([f for f in preflight(lab) if f.blocks_sa])
+        deadline = time.monotonic() + timeout
+        for node, site in lab.sites.items():
+            specs = binding_specs(lab, site)
+            want = {(s["next_hop"], s["vpn"]) for spec in specs for s in spec["static"]}
+            want |= {(v["auto_next_hop"], name) for spec in specs for name, v in spec["vpns"].items()
+                     if v["auto_next_hop"] and f"{node}/{name}" not in broken}
+            if not specs:
+                continue
+            while True:
+                have = {(e["next_hop"], e["vpn"]) for e in self.nhtb(lab.name, node)}
+                if want <= have:
+                    progress("NHTB", f"{node}: {len(have)} next-hop tunnel binding(s)")
+                    break
+                if not charon.alive(state["nodes"][node].get("binder_pid")):
+                    raise LabError(f"{node}: the binder exited:\n{_tail(paths.node_dir(lab.name, node) / 'binder.log')}")
+                if time.monotonic() > deadline:
+                    raise LabError(f"{node}: NHTB entries missing after {timeout:.0f}s: {sorted(want - have)}")
+                progress("NHTB", "")
+                time.sleep(0.25)
+
+    def xfrm_states(self, lab_name: str, node: str) -> list[dict]:
+        """The node's SAs as the kernel holds them, with counters and error statistics (no keys)."""
+        with xfrm(self._ns(lab_name, node)) as x:
+            return [dict(asdict(st), src=str(st.src), dst=str(st.dst)) for st in x.states()]
+
+    def xfrm_policies(self, lab_name: str, node: str) -> list[dict]:
+        with xfrm(self._ns(lab_name, node)) as x:
+            return [{k: (v if isinstance(v, int) or v is None else str(v)) for k, v in asdict(p).items()}
+                    for p in x.policies()]
+
+    def _ns(self, lab_name: str, node: str) -> str:
+        state = self._state(lab_name)
+        if node not in state["nodes"]:
+            raise LabError(f"lab {lab_name} has no node '{node}' (nodes: {', '.join(state['nodes'])})")
+        return state["nodes"][node]["ns"]
+
+    def nhtb(self, lab_name: str, node: str) -> list[dict]:
+        """The node's NHTB table as its binder last wrote it (empty on a spoke, as on Westford)."""
+        self._state(lab_name)
+        try:
+            return json.loads((paths.node_dir(lab_name, node) / "nhtb.json").read_text())["entries"]
+        except (OSError, ValueError, KeyError):
+            return []
+
+    def route(self, lab_name: str, node: str, address: str) -> dict:
+        """The route `show route <address>` shows: longest match in the node's table, and whether it
+        is active (through a multipoint unit only with an NHTB entry for its next hop)."""
+        from pyroute2 import NetNS
+
+        state = self._state(lab_name)
+        if node not in state["nodes"]:
+            raise LabError(f"lab {lab_name} has no node '{node}'")
+        plan = json.loads((paths.node_dir(lab_name, node) / "plan.json").read_text())
+        device = {ln["ifname"]: ln["unit"] or ln["ifname"] for ln in plan["links"]}
+        device |= {t["ifname"]: t["unit"] for t in plan["tunnels"]}
+        multipoint = {t["ifname"] for t in plan["tunnels"] if t["multipoint"]}
+        entries = [Entry(IPv4Address(e["next_hop"]), e["interface"], e["vpn"], e["flag"]) for e in self.nhtb(lab_name, node)]
+        addr = IPv4Address(address)
+        with NetNS(state["nodes"][node]["ns"]) as ipr:
+            names = {ln["index"]: ln.get_attr("IFLA_IFNAME") for ln in ipr.get_links()}
+            rows = []
+            for r in ipr.get_routes(family=socket.AF_INET, table=254):
+                prefix = IPv4Network(f"{r.get_attr('RTA_DST') or '0.0.0.0'}/{r['dst_len']}")
+                gw = r.get_attr("RTA_GATEWAY")
+                ifname = names.get(r.get_attr("RTA_OIF"), "?")
+                # Only a route *via a next hop* on a multipoint unit needs a binding; the unit's
+                # own subnet (Direct) is active as on the SRX.
+                active = route_active(entries, IPv4Address(gw)) if (ifname in multipoint and gw) else True
+                rows.append({"prefix": str(prefix), "next_hop": gw, "interface": device.get(ifname, ifname),
+                             "protocol": "Direct" if r["proto"] == 2 else "Static", "active": active})
+        matches = [r for r in rows if addr in IPv4Network(r["prefix"])]
+        best = max(matches, key=lambda r: IPv4Network(r["prefix"]).prefixlen, default=None)
+        return {"route": best, "destinations": len(rows), "active": sum(r["active"] for r in rows),
+                "hidden": sum(not r["active"] for r in rows)}
 
     def down(self, lab_name: str, namespaces: list[str] | None = None) -> list[str]:
         """Remove a lab entirely; returns what was removed (for the message)."""
         state = _read_state(lab_name) or {"nodes": {}}
         for node, info in state["nodes"].items():
+            charon.stop(info.get("binder_pid"))
             charon.stop(info.get("charon_pid"))
         ns = set(namespaces or []) | {info["ns"] for info in state["nodes"].values()}
         removed = self.provider.destroy(sorted(ns))
@@ -243,21 +362,13 @@ class LocalRuntime:
         return names
 
 
-def _plain(obj):
-    """vici answers with OrderedDicts of bytes: make them JSON-able strings."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, bytes):
-        return obj.decode(errors="replace")
-    return obj
-
-
 def _sa_up(session, conn: str) -> bool:
-    for sa in session.list_sas({"ike": conn}):
-        ike = _plain(sa).get(conn)
-        if ike and ike.get("state") == "ESTABLISHED" and any(
-                c.get("state") == "INSTALLED" for c in ike.get("child-sas", {}).values()):
-            return True
-    return False
+    return any(charon.child_installed(ike) for sa in session.list_sas({"ike": conn})
+               for name, ike in charon.plain(sa).items() if name == conn and ike.get("state") == "ESTABLISHED")
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

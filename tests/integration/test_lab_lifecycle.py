@@ -30,7 +30,7 @@ def established(rt, lab: str, node: str) -> dict[str, dict]:
 
 def assert_no_residue(rt, name: str) -> None:
     left = rt.residue(name)
-    assert left == {"namespaces": [], "state_dir": False, "charon_pids": []}, left
+    assert left == {"namespaces": [], "state_dir": False, "processes": []}, left
     assert not any(s["name"] == name for s in rt.labs())
 
 
@@ -71,8 +71,10 @@ def test_two_labs_side_by_side(lab):
         for a, b in vpn_pairs(lab.model):
             assert a.vpn.name in established(lab.rt, other, a.site.name)
             assert a.vpn.name in established(lab.rt, lab.name, a.site.name)  # the first lab is untouched
-        # The residue check sees a live lab (so its "nothing left" below can fail): a charon per site.
-        assert len(lab.rt.residue(other)["charon_pids"]) == len(lab.model.sites)
+        # The residue check sees a live lab (so its "nothing left" below can fail): a charon per
+        # site and a binder per hub.
+        hubs = [s for s in lab.model.sites.values() if s.is_hub]
+        assert len(lab.rt.residue(other)["processes"]) == len(lab.model.sites) + len(hubs)
         ns = {n["ns"] for s in lab.rt.labs() for n in s["nodes"].values()}
         assert all(f"{other}-{node}" in ns and f"{lab.name}-{node}" in ns for node in lab.model.nodes)
     finally:
@@ -130,7 +132,7 @@ def test_sigint_during_up_leaves_nothing(lab):
     proc.communicate(timeout=180)
     assert proc.returncode != 0
     deadline = time.monotonic() + 60  # the agent undoes the abandoned `up` on its own
-    while lab.rt.residue(name) != {"namespaces": [], "state_dir": False, "charon_pids": []} and time.monotonic() < deadline:
+    while lab.rt.residue(name) != {"namespaces": [], "state_dir": False, "processes": []} and time.monotonic() < deadline:
         time.sleep(0.5)
     assert_no_residue(lab.rt, name)
 

@@ -1,0 +1,156 @@
+"""The binder: keeps a hub's XFRM policies equal to what its NHTB table and routes call for.
+
+One process per hub, in the hub's network namespace, started by `up` beside charon. It wakes on
+a route change in the namespace (rtnetlink), on an SA coming up or going down (vici events),
+on SIGHUP (the spec file changed) and every few seconds regardless; then it computes the wanted
+policies and applies only the difference (update what is missing or different, delete what is
+extra), so re-syncs are idempotent. It writes the NHTB table as JSON for `show`.
+
+    python -m harness.runtime.binder --ns NS --spec SPEC.json --vici SOCKET --table NHTB.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import asdict
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+import vici
+from pyroute2 import IPRoute
+from pyroute2 import netns as pnetns
+from pyroute2.netlink.rtnl import RTMGRP_IPV4_ROUTE
+
+from ..files import write_file
+from ..render.binding import desired_policies, nhtb_table
+from .charon import child_installed, plain
+from .xfrm import Policy, XfrmSocket
+
+RESYNC = 2.0  # seconds between syncs when nothing happens
+
+
+def log(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} binder: {message}", flush=True)
+
+
+def vici_session(path: str) -> vici.Session:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return vici.Session(s)
+
+
+def vpns_up(session: vici.Session) -> set[str]:
+    """Connections with an installed CHILD SA."""
+    return {name for sa in session.list_sas() for name, ike in plain(sa).items() if child_installed(ike)}
+
+
+def reconcile(sock: XfrmSocket, specs: list[dict], up: set[str], routes) -> tuple[list[dict], dict]:
+    """Make the kernel's policies for each spec's if_id equal to what its NHTB table and routes call
+    for, touching only what differs. `routes(ifname)` gives [(prefix, next hop)] via that unit.
+    Returns the NHTB table (JSON-able) and the counts of policies added and removed."""
+    table, changes = [], {"added": 0, "removed": 0}
+    current = sock.policies()
+    for spec in specs:
+        entries = nhtb_table(spec, up)
+        table += [dict(asdict(e), next_hop=str(e.next_hop)) for e in entries]
+        want = {Policy(**asdict(p)) for p in desired_policies(spec, entries, routes(spec["ifname"]))}
+        have = {p for p in current if p.if_id == spec["if_id"]}
+        want_keys = {p.key for p in want}
+        for p in have - want:
+            if p.key not in want_keys:  # a changed policy is replaced by the update below
+                sock.delete_policy(p)
+                changes["removed"] += 1
+                log(f"removed {p.dir} {p.src} -> {p.dst} reqid {p.reqid}")
+        for p in want - have:
+            sock.update_policy(p)
+            changes["added"] += 1
+            log(f"bound {p.dir} {p.src} -> {p.dst} to reqid {p.reqid} ({p.tmpl_src} -> {p.tmpl_dst})")
+    return table, changes
+
+
+class Binder:
+    def __init__(self, ns: str, spec_path: Path, vici_path: str, table_path: Path):
+        self.ns, self.spec_path, self.vici_path, self.table_path = ns, spec_path, vici_path, table_path
+        self.wake = threading.Event()
+        self.load_spec()
+        pnetns.pushns(ns)  # every socket below is opened inside the hub's namespace
+        try:
+            self.ipr = IPRoute()
+            self.events = IPRoute()
+            self.events.bind(groups=RTMGRP_IPV4_ROUTE)
+            self.xfrm = XfrmSocket()
+        finally:
+            pnetns.popns()
+        self.session = vici_session(vici_path)
+        self.syncs = 0
+
+    def load_spec(self) -> None:
+        self.specs = json.loads(self.spec_path.read_text())
+
+    def watch_routes(self) -> None:
+        while True:
+            self.events.get()  # any IPv4 route change
+            self.wake.set()
+
+    def watch_sas(self) -> None:
+        while True:
+            try:
+                s = vici_session(self.vici_path)
+                for _ in s.listen(["child-updown", "child-rekey", "ike-updown"]):
+                    self.wake.set()
+            except Exception:
+                time.sleep(1)  # charon restarting: the periodic sync covers the gap
+
+    def routes(self, ifname: str) -> list[tuple[IPv4Network, IPv4Address]]:
+        idx = self.ipr.link_lookup(ifname=ifname)
+        if not idx:
+            return []
+        out = []
+        for r in self.ipr.get_routes(family=socket.AF_INET, table=254):
+            if r.get_attr("RTA_OIF") == idx[0] and r.get_attr("RTA_GATEWAY"):
+                dst = r.get_attr("RTA_DST") or "0.0.0.0"
+                out.append((IPv4Network(f"{dst}/{r['dst_len']}"), IPv4Address(r.get_attr("RTA_GATEWAY"))))
+        return out
+
+    def sync(self) -> dict:
+        table, changes = reconcile(self.xfrm, self.specs, vpns_up(self.session), self.routes)
+        self.syncs += 1
+        write_file(self.table_path, json.dumps({"entries": table, "syncs": self.syncs, "time": time.time()}, indent=2))
+        return changes
+
+    def run(self) -> None:
+        signal.signal(signal.SIGHUP, lambda *_: (self.load_spec(), self.wake.set()))
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        threading.Thread(target=self.watch_routes, daemon=True).start()
+        threading.Thread(target=self.watch_sas, daemon=True).start()
+        while True:
+            self.wake.clear()
+            try:
+                self.sync()
+            except (OSError, vici.exception.SessionException) as e:
+                log(f"sync failed: {e}")
+                try:
+                    self.session = vici_session(self.vici_path)
+                except OSError:
+                    pass
+            self.wake.wait(RESYNC)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ns", required=True)
+    ap.add_argument("--spec", required=True, type=Path)
+    ap.add_argument("--vici", required=True)
+    ap.add_argument("--table", required=True, type=Path)
+    a = ap.parse_args()
+    Binder(a.ns, a.spec, a.vici, a.table).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Verification: checks on the lab's live state, and Junos-style output of it."""

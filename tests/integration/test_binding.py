@@ -1,0 +1,149 @@
+"""Multipoint st0 with next-hop tunnel binding, on the live lab: the note's sections
+"Route-to-Tunnel Mapping" and "Confirm Next-Hop Tunnel Bindings"."""
+from __future__ import annotations
+
+import time
+from ipaddress import IPv4Address, IPv4Network
+
+import pytest
+
+from harness.render.binding import binding_specs
+from harness.render.strongswan import reqid
+
+from .conftest import unique_name
+from .test_lab_lifecycle import _variant
+
+
+def host_ip(lab, node: str) -> str:
+    (_, addr, _), = lab.model.hosts[node].addresses
+    return str(addr.ip)
+
+
+def pc_behind(lab, site: str) -> str:
+    """The host PC on `site`'s LAN: a unit that is neither a tunnel nor an IKE gateway's
+    external interface (the topology cables one PC per site)."""
+    s = lab.model.sites[site]
+    external = {gw.external_interface for gw in s.gateways.values()}
+    lans = [a.network for u in s.units.values() if not u.tunnel and u.name not in external for a in u.addresses]
+    return next(h for h, host in lab.model.hosts.items() if any(a.ip in n for _, a, _ in host.addresses for n in lans))
+
+
+def hub_packets(lab) -> dict[str, int]:
+    """Packets through each VPN's SAs on the hub (both directions), by VPN name."""
+    hub = lab.model.hub()
+    states = lab.rt.xfrm_states(lab.name, hub.name)
+    return {vpn: sum(st["packets"] for st in states if st["reqid"] == reqid(vpn)) for vpn in hub.vpns}
+
+
+def ping(lab, src: str, dst_ip: str, count: int = 3) -> dict:
+    return lab.exec(src, "ping", "-c", str(count), "-i", "0.3", "-W", "2", dst_ip)
+
+
+def test_next_hop_tunnels_as_in_the_note(lab):
+    hub = lab.model.hub()
+    (spec,) = binding_specs(lab.model, hub)
+    rows = {(e["next_hop"], e["interface"], e["vpn"], e["flag"]) for e in lab.rt.nhtb(lab.name, hub.name)}
+    expected = {(s["next_hop"], spec["unit"], s["vpn"], "Static") for s in spec["static"]}
+    expected |= {(v["auto_next_hop"], spec["unit"], n, "Auto") for n, v in spec["vpns"].items() if v["auto_next_hop"]}
+    assert rows == expected
+    assert {r[3] for r in rows} == {"Static", "Auto"}
+    for spoke in (s for s in lab.model.sites.values() if not s.is_hub):
+        assert lab.rt.nhtb(lab.name, spoke.name) == []  # no table on a spoke, as on Westford
+
+
+def test_routes_to_spoke_lans_are_active_via_st0(lab):
+    hub = lab.model.hub()
+    for r in hub.routes:
+        unit = hub.connected_unit_for(r.next_hop) if r.next_hop else None
+        if unit is None or not unit.multipoint:
+            continue
+        answer = lab.rt.route(lab.name, hub.name, str(r.prefix.network_address + 10))
+        got = answer["route"]
+        assert got["prefix"] == str(r.prefix) and got["next_hop"] == str(r.next_hop)
+        assert got["interface"] == unit.name and got["active"], got
+
+
+@pytest.mark.parametrize("case", ["hub-to-sunnyvale", "hub-to-westford", "spoke-to-spoke"])
+def test_sa_counters_prove_the_mapping(lab, case):
+    hub = lab.model.hub()
+    corp_pc = pc_behind(lab, hub.name)
+    src, dst, moved = {
+        "hub-to-sunnyvale": (corp_pc, pc_behind(lab, "sunnyvale"), {"sunnyvale-vpn"}),
+        "hub-to-westford": (corp_pc, pc_behind(lab, "westford"), {"westford-vpn"}),
+        "spoke-to-spoke": (pc_behind(lab, "sunnyvale"), pc_behind(lab, "westford"), {"sunnyvale-vpn", "westford-vpn"}),
+    }[case]
+    before = hub_packets(lab)
+    res = ping(lab, src, host_ip(lab, dst), count=3)
+    assert res["returncode"] == 0 and " 0% packet loss" in res["stdout"], res["stdout"]
+    after = hub_packets(lab)
+    delta = {vpn: after[vpn] - before[vpn] for vpn in after}
+    for vpn, d in delta.items():
+        if vpn in moved:
+            assert d == 6, f"{case}: {vpn} moved {d} packets, expected 3 requests + 3 replies ({delta})"
+        else:
+            assert d == 0, f"{case}: {vpn} moved {d} packets but should not have ({delta})"
+
+
+def test_the_hub_has_exactly_one_tunnel_interface(lab):
+    hub = lab.model.hub()
+    res = lab.exec(hub.name, "ip", "-o", "-d", "link", "show", "type", "xfrm")
+    assert len(res["stdout"].strip().splitlines()) == 1, res["stdout"]
+
+
+def wait_for(predicate, timeout: float = 10.0) -> float:
+    t0 = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - t0 < timeout, "not within the deadline"
+        time.sleep(0.05)
+    return time.monotonic() - t0
+
+
+def test_a_new_route_is_bound_and_unbound(lab):
+    """A route added on the hub via st0 gets the policies of its next hop's VPN; they go with it.
+    (The latency is printed by scripts/bench_binding.py; here it only has to happen.)"""
+    hub = lab.model.hub()
+    (spec,) = binding_specs(lab.model, hub)
+    static = spec["static"][0]
+    prefix = "172.16.0.0/24"
+
+    def bound() -> bool:
+        return any(p["dir"] == "out" and p["dst"] == prefix and p["reqid"] == reqid(static["vpn"])
+                   for p in lab.rt.xfrm_policies(lab.name, hub.name))
+
+    assert not bound()
+    res = lab.exec(hub.name, "ip", "route", "add", prefix, "via", static["next_hop"], "dev", spec["ifname"])
+    assert res["returncode"] == 0, res
+    try:
+        wait_for(bound)
+    finally:
+        lab.exec(hub.name, "ip", "route", "del", prefix)
+    wait_for(lambda: not bound())
+
+
+def test_without_the_static_entry_sunnyvale_is_inactive(lab, tmp_path):
+    """The hub config minus `next-hop-tunnel ... ipsec-vpn sunnyvale-vpn`: SAs up, route inactive,
+    Sunnyvale's LAN unreachable, Westford unaffected."""
+    hub = lab.model.hub()
+    (nh,) = hub.units["st0.0"].next_hop_tunnels
+    config = (tmp_path / "corporate.junos")
+    config.write_text("".join(ln for ln in open(hub.file).readlines() if "next-hop-tunnel" not in ln))
+
+    def no_static(doc):
+        doc["topology"]["nodes"][hub.name]["startup-config"] = str(config)
+    name = unique_name("nonhtb")
+    lab.rt.up(_variant(tmp_path, no_static), name=name)
+    try:
+        rows = lab.rt.nhtb(name, hub.name)
+        assert [r["vpn"] for r in rows] == ["westford-vpn"]
+        sunny_pc, west_pc = host_ip(lab, pc_behind(lab, "sunnyvale")), host_ip(lab, pc_behind(lab, "westford"))
+        route = lab.rt.route(name, hub.name, sunny_pc)["route"]
+        assert route["next_hop"] == str(nh.next_hop) and route["active"] is False
+        corp_pc = pc_behind(lab, hub.name)
+        lost = lab.rt.exec(name, corp_pc, ["ping", "-c", "2", "-W", "1", sunny_pc])
+        assert lost["returncode"] != 0 and "100% packet loss" in lost["stdout"]
+        ok = lab.rt.exec(name, corp_pc, ["ping", "-c", "2", "-i", "0.3", "-W", "2", west_pc])
+        assert ok["returncode"] == 0, ok["stdout"]
+        sas = {c for sa in lab.rt.sas(name, hub.name) for c, ike in sa.items() if ike["state"] == "ESTABLISHED"}
+        assert nh.vpn in sas  # the SA itself is up: only the binding is missing
+    finally:
+        lab.rt.down(name)
