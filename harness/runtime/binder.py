@@ -24,6 +24,7 @@ from pathlib import Path
 import vici
 from pyroute2 import IPRoute
 from pyroute2 import netns as pnetns
+from pyroute2.netlink import NETLINK_ROUTE
 from pyroute2.netlink.rtnl import RTMGRP_IPV4_ROUTE
 
 from ..files import write_file
@@ -49,7 +50,7 @@ def vpns_up(session: vici.Session) -> set[str]:
     return {name for sa in session.list_sas() for name, ike in plain(sa).items() if child_installed(ike)}
 
 
-def reconcile(sock: XfrmSocket, specs: list[dict], up: set[str], routes) -> tuple[list[dict], dict]:
+def reconcile(sock: XfrmSocket, specs: list[dict], up: set[str], routes, log=lambda message: None) -> tuple[list[dict], dict]:
     """Make the kernel's policies for each spec's if_id equal to what its NHTB table and routes call
     for, touching only what differs. `routes(ifname)` gives [(prefix, next hop)] via that unit.
     Returns the NHTB table (JSON-able) and the counts of policies added and removed."""
@@ -81,8 +82,10 @@ class Binder:
         pnetns.pushns(ns)  # every socket below is opened inside the hub's namespace
         try:
             self.ipr = IPRoute()
-            self.events = IPRoute()
-            self.events.bind(groups=RTMGRP_IPV4_ROUTE)
+            # A plain rtnetlink socket on the IPv4 route group: each datagram is a wake-up (pyroute2
+            # 0.9's asyncio-based get() delivers no events when called from a thread).
+            self.events = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+            self.events.bind((0, RTMGRP_IPV4_ROUTE))
             self.xfrm = XfrmSocket()
         finally:
             pnetns.popns()
@@ -94,7 +97,7 @@ class Binder:
 
     def watch_routes(self) -> None:
         while True:
-            self.events.get()  # any IPv4 route change
+            self.events.recv(65536)  # any IPv4 route change
             self.wake.set()
 
     def watch_sas(self) -> None:
@@ -118,7 +121,7 @@ class Binder:
         return out
 
     def sync(self) -> dict:
-        table, changes = reconcile(self.xfrm, self.specs, vpns_up(self.session), self.routes)
+        table, changes = reconcile(self.xfrm, self.specs, vpns_up(self.session), self.routes, log)
         self.syncs += 1
         write_file(self.table_path, json.dumps({"entries": table, "syncs": self.syncs, "time": time.time()}, indent=2))
         return changes
