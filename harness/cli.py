@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from rich.console import Console
@@ -14,6 +15,7 @@ from rich.table import Table
 from .errors import LabError
 from .runtime import backend
 from .runtime.vm import LabVM
+from .drivers import for_lab
 from .verify import junos_show
 from .files import write_file
 from .model.lab import Lab, load_lab
@@ -185,17 +187,32 @@ def cmd_show(args) -> int:
         args.node = hub.name if hub else None
     if args.node is None:
         raise LabError("no hub in this topology: name the node with --node")
-    rt = backend.find(name)
-    if args.what == "next-hop-tunnels":
-        data = rt.nhtb(name, args.node)
-        text = junos_show.next_hop_tunnels(data)
-    elif args.what == "route":
+    drivers = for_lab(name)
+    if args.node not in drivers:
+        raise LabError(f"lab {name} has no node '{args.node}' (nodes: {', '.join(drivers)})")
+    d = drivers[args.node]
+    if args.what == "ike-security-associations":
+        data = [s for s in d.ike_sas() if args.index is None or s.index == args.index]
+        text = junos_show.ike_sas(data, detail=args.detail)
+    elif args.what == "ipsec-security-associations":
+        data = [s for s in d.ipsec_sas() if args.index is None or s.index == args.index]
+        text = junos_show.ipsec_sas(data, detail=args.detail)
+    elif args.what == "ipsec-statistics":
+        if args.index is None:
+            raise LabError("show ipsec-statistics needs --index N (the ID column of ipsec-security-associations)")
+        data = d.ipsec_stats(args.index)
+        text = junos_show.ipsec_stats(data)
+    elif args.what == "next-hop-tunnels":
+        data = d.next_hop_tunnels()
+        text = junos_show.next_hop_tunnels([asdict(e) for e in data])
+    else:  # route
         if not args.address:
             raise LabError("show route needs an address: nhtb-lab show route 192.168.168.10 --node corporate")
-        data = rt.route(name, args.node, args.address)
+        data = backend.find(name).route(name, args.node, args.address)
         text = junos_show.route(data)
     if args.format == "json":
-        print(json.dumps(data, indent=2))
+        print(json.dumps(data if isinstance(data, dict) else
+                         [asdict(x) for x in data] if isinstance(data, list) else asdict(data), indent=2))
     else:
         sys.stdout.write(text)
     return 0
@@ -239,11 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_exec)
 
     sh = sub.add_parser("show", help="Junos-style views of a node's live state")
-    sh.add_argument("what", choices=["next-hop-tunnels", "route"])
+    sh.add_argument("what", choices=["ike-security-associations", "ipsec-security-associations", "ipsec-statistics",
+                                     "next-hop-tunnels", "route"])
     sh.add_argument("address", nargs="?", help="for `show route`")
     sh.add_argument("--node", default=None, help="the node (default: the lab's hub)")
     sh.add_argument("--name", help="lab name (default: the topology's)")
     sh.add_argument("--format", choices=["text", "json"], default="text")
+    sh.add_argument("--index", type=int, help="one SA (the Index / ID column)")
+    sh.add_argument("--detail", action="store_true")
     sh.set_defaults(func=cmd_show)
     return p
 

@@ -39,6 +39,17 @@ def _warm_up_esp() -> None:
     probe.probe()
 
 
+def _die_on_lockup() -> None:
+    """A guest kernel that locks up (seen once: an RCU stall in conntrack under emulation) must
+    end the VM, not hang every caller: panic, and qemu runs with -no-reboot, so the VM exits and
+    the host retries on a fresh one."""
+    for key in ("panic_on_rcu_stall", "softlockup_panic"):
+        try:
+            Path("/proc/sys/kernel", key).write_text("1")
+        except OSError:
+            pass
+
+
 def _configure_control_nic() -> None:
     with IPRoute() as ipr:
         links = [ln for ln in ipr.get_links() if ln.get_attr("IFLA_IFNAME") != "lo"]
@@ -117,6 +128,10 @@ class Handler(socketserver.StreamRequestHandler):
             return rt.xfrm_states(p["lab"], p["node"])
         if method == "xfrm_policies":
             return rt.xfrm_policies(p["lab"], p["node"])
+        if method == "xfrm_netns_stats":
+            return rt.xfrm_netns_stats(p["lab"], p["node"])
+        if method == "charon_log":
+            return rt.charon_log(p["lab"], p["node"], p.get("lines", 50))
         if method == "residue":
             return rt.residue(p["lab"])
         if method == "kernel_log":
@@ -141,6 +156,7 @@ def main() -> int:
     args = ap.parse_args()
     Handler.token = Path(args.token_file).read_text().strip()
     Handler.runtime = LocalRuntime()
+    _die_on_lockup()
     _configure_control_nic()
     _warm_up_esp()
     socketserver.ThreadingTCPServer.allow_reuse_address = True

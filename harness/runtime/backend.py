@@ -24,9 +24,23 @@ class RemoteRuntime:
     def __init__(self, client: AgentClient):
         self.client = client
 
-    def up(self, topology: str, name: str | None = None, progress: Progress | None = None, sa_timeout: float = 90) -> dict:
-        return self.client.call("up", {"topology": topology, "name": name, "sa_timeout": sa_timeout},
-                                on_event=progress, timeout=900)
+    def up(self, topology: str, name: str | None = None, progress: Progress | None = None, sa_timeout: float = 90,
+           retries: int = 1) -> dict:
+        params = {"topology": topology, "name": name, "sa_timeout": sa_timeout}
+        try:
+            return self.client.call("up", params, on_event=progress, timeout=900)
+        except (OSError, LabError):
+            vm = LabVM()
+            if vm.running() or retries <= 0:
+                raise
+            # The VM itself died (its kernel panics on a lockup): every lab in it is gone. Say so,
+            # keep its console, and try once more on a fresh VM.
+            kept = vm.keep_crash_console()
+            (progress or (lambda p, m: None))("VM", f"the lab VM died during bring-up (console kept in {kept}); "
+                                                    "booting a new one and trying again")
+            vm.stop()
+            self.client = vm.ensure(progress or (lambda p, m: None))
+            return self.up(topology, name, progress, sa_timeout, retries - 1)
 
     def down(self, name: str) -> list[str]:
         return self.client.call("down", {"name": name})
@@ -54,6 +68,12 @@ class RemoteRuntime:
 
     def xfrm_policies(self, lab: str, node: str) -> list[dict]:
         return self.client.call("xfrm_policies", {"lab": lab, "node": node})
+
+    def xfrm_netns_stats(self, lab: str, node: str) -> dict[str, int]:
+        return self.client.call("xfrm_netns_stats", {"lab": lab, "node": node})
+
+    def charon_log(self, lab: str, node: str, lines: int = 50) -> str:
+        return self.client.call("charon_log", {"lab": lab, "node": node, "lines": lines})
 
     def residue(self, lab: str) -> dict:
         return self.client.call("residue", {"lab": lab})

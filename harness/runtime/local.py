@@ -29,7 +29,7 @@ from ..render.bundle import render_node
 from ..render.netplan import lab_plan
 from . import charon, configure, nsexec, paths
 from .netns import NetnsProvider
-from .xfrm import xfrm
+from .xfrm import netns_stats, xfrm
 
 Progress = Callable[[str, str], None]
 
@@ -294,6 +294,13 @@ class LocalRuntime:
         with xfrm(self._ns(lab_name, node)) as x:
             return [{k: (v if isinstance(v, int) or v is None else str(v)) for k, v in asdict(p).items()}
                     for p in x.policies()]
+
+    def xfrm_netns_stats(self, lab_name: str, node: str) -> dict[str, int]:
+        return netns_stats(self._ns(lab_name, node))
+
+    def charon_log(self, lab_name: str, node: str, lines: int = 50) -> str:
+        self._ns(lab_name, node)
+        return charon.log_tail(paths.charon_run(lab_name, node), lines)
 
     def _ns(self, lab_name: str, node: str) -> str:
         state = self._state(lab_name)

@@ -124,7 +124,7 @@ class LabVM:
         guest_dir = VM_DIR / "guest"
         guest_dir.mkdir(exist_ok=True)
         netdev = (f"-netdev user,id=labctl,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:{AGENT_PORT} "
-                  "-device virtio-net-pci,netdev=labctl")
+                  "-device virtio-net-pci,netdev=labctl -no-reboot")  # a guest panic ends the VM
         agent = f"{sys.executable} -m harness.runtime.agent --token-file {VM_DIR / 'token'} --port {AGENT_PORT}"
         cmd = [_vng(), "--run", _kernel(), "--memory", "2G", "--cpus", "2", "--verbose",
                "--rwdir", str(guest_dir), f"--qemu-opts={netdev}", "--exec", agent]
@@ -154,6 +154,12 @@ class LabVM:
         self._kill(proc.pid)
         self._cleanup_files()
         raise BootTimeout(f"the lab VM's agent did not answer within {timeout:.0f}s; console:\n{self.console_tail()}")
+
+    def keep_crash_console(self) -> Path:
+        """Keep the console of a VM that died, for diagnosis (the next boot overwrites console.log)."""
+        dest = VM_DIR / f"console-crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        shutil.copy(VM_DIR / "console.log", dest)
+        return dest
 
     def console_tail(self, lines: int = 15) -> str:
         try:

@@ -64,3 +64,49 @@ def host_snapshot() -> dict[str, str]:
         "xfrm policy": ["ip", "xfrm", "policy"], "netns": ["ip", "netns", "list"],
     }
     return {k: subprocess.run(v, capture_output=True, text=True).stdout for k, v in cmds.items()}
+
+
+def _evidence(lab: RunningLab) -> dict[str, str]:
+    """Every node as the driver and the kernel see it: the report of a failed test."""
+    from harness.drivers import for_lab
+    from harness.verify import junos_show
+
+    out = {}
+    for node, d in for_lab(lab.name).items():
+        parts = []
+        for title, fn in (("ike security-associations", lambda: junos_show.ike_sas(d.ike_sas(), detail=True)),
+                          ("ipsec security-associations", lambda: junos_show.ipsec_sas(d.ipsec_sas(), detail=True)),
+                          ("next-hop-tunnels", lambda: junos_show.next_hop_tunnels([e.__dict__ for e in d.next_hop_tunnels()])),
+                          ("routes", lambda: lab.exec(node, "ip", "route")["stdout"]),
+                          ("xfrm state", lambda: lab.exec(node, "ip", "-s", "xfrm", "state")["stdout"]),
+                          ("xfrm policy", lambda: lab.exec(node, "ip", "xfrm", "policy")["stdout"]),
+                          ("nft counters", lambda: lab.exec(node, "nft", "list", "table", "inet", "nhtb")["stdout"]),
+                          ("charon log", lambda: d.log(80))):
+            try:
+                parts.append(f"==== {title} ====\n{fn()}")
+            except Exception as e:  # a node without charon, or one that died: say so
+                parts.append(f"==== {title} ====\n(unavailable: {e})")
+        out[node] = "\n".join(parts)
+    return out
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed test that used the lab, save every node's view under build/evidence/<test>/."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or "lab" not in item.fixturenames:
+        return
+    lab = item.funcargs.get("lab")
+    if lab is None:
+        return
+    from ..conftest import REPO
+
+    folder = REPO / "build" / "evidence" / item.nodeid.replace("/", "_").replace("::", "__")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for node, text in _evidence(lab).items():
+            (folder / f"{node}.txt").write_text(text)
+        report.sections.append(("lab evidence", f"saved in {folder}"))
+    except Exception as e:
+        report.sections.append(("lab evidence", f"could not be collected: {e}"))

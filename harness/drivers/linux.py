@@ -1,0 +1,140 @@
+"""The Linux stand-in driver: answers from charon (vici), the kernel's XFRM state and statistics,
+the binder's NHTB table, the node's routes, and ping in the node's namespace."""
+from __future__ import annotations
+
+import re
+
+from ..model.lab import Lab
+from ..model.ifnames import linux_ifname
+from ..render.strongswan import DH_GROUPS
+from .base import IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, Route
+
+# strongSwan's algorithm names -> Junos's.
+ENCRYPTION = {("AES_CBC", "128"): "aes-128-cbc", ("AES_CBC", "192"): "aes-192-cbc", ("AES_CBC", "256"): "aes-256-cbc",
+              ("3DES_CBC", ""): "3des-cbc", ("DES_CBC", ""): "des-cbc"}
+INTEGRITY = {"HMAC_SHA1_96": "sha1", "HMAC_MD5_96": "md5", "HMAC_SHA2_256_128": "sha-256"}
+ESP_INTEGRITY = {"HMAC_SHA1_96": "hmac-sha1-96", "HMAC_MD5_96": "hmac-md5-96", "HMAC_SHA2_256_128": "hmac-sha-256-128"}
+PRF = {"PRF_HMAC_SHA1": "hmac-sha1", "PRF_HMAC_MD5": "hmac-md5", "PRF_HMAC_SHA2_256": "hmac-sha256"}
+DH = {f"MODP_{bits}": f"group{g}" for g, bits in ((1, 768), (2, 1024), (5, 1536), (14, 2048))}
+assert set(DH.values()) <= {f"group{g}" for g in DH_GROUPS}
+
+# The kernel's per-namespace XFRM statistics behind the note's error counters.
+NETNS_ERRORS = {"esp_decryption_failures": "XfrmInStateProtoError", "bad_headers": "XfrmInHdrError",
+                "bad_trailers": "XfrmInStateInvalid"}
+
+
+def _enc(alg: dict) -> str:
+    name, size = alg.get("encr-alg", ""), alg.get("encr-keysize", "")
+    return ENCRYPTION.get((name, size if name.startswith("AES") else ""), f"{name.lower()}-{size}".strip("-"))
+
+
+def identity(ts: str) -> str:
+    """A traffic selector as Junos prints a proxy ID: ipv4_subnet(any:0,[0..7]=0.0.0.0/0)."""
+    return f"ipv4_subnet(any:0,[0..7]={ts})"
+
+
+class LinuxDriver(NodeDriver):
+    def __init__(self, runtime, lab_name: str, node: str, model: Lab):
+        self.rt, self.lab, self.node, self.model = runtime, lab_name, node, model
+        self.site = model.sites.get(node)
+
+    def _sas(self) -> list[tuple[str, dict]]:
+        if self.site is None:
+            return []
+        return [(name, ike) for sa in self.rt.sas(self.lab, self.node) for name, ike in sa.items()]
+
+    def _mode(self, conn: str) -> str:
+        vpn = self.site.vpns.get(conn) if self.site else None
+        pol = self.site.ike_policies.get(self.site.gateways[vpn.gateway].ike_policy) if vpn else None
+        return "Aggressive" if pol and pol.mode == "aggressive" else "Main"
+
+    def ike_sas(self) -> list[IkeSA]:
+        out = []
+        for name, ike in self._sas():
+            children = ike.get("child-sas") or {}
+            remaining = ike.get("reauth-time") or ike.get("rekey-time")
+            out.append(IkeSA(
+                index=int(ike["uniqueid"]), name=name, remote=ike["remote-host"],
+                state="UP" if ike["state"] == "ESTABLISHED" else "DOWN",
+                initiator_cookie=ike.get("initiator-spi", ""), responder_cookie=ike.get("responder-spi", ""),
+                mode=self._mode(name), role="Initiator" if ike.get("initiator") == "yes" else "Responder",
+                local=ike["local-host"], local_port=int(ike["local-port"]), remote_port=int(ike["remote-port"]),
+                lifetime_remaining=int(remaining) if remaining else None,
+                authentication=INTEGRITY.get(ike.get("integ-alg", ""), ike.get("integ-alg", "")),
+                encryption=_enc(ike), prf=PRF.get(ike.get("prf-alg", ""), ike.get("prf-alg", "")),
+                dh_group=DH.get(ike.get("dh-group", ""), ike.get("dh-group", "")),
+                # charon does not count IKE message bytes; the CHILD SAs' traffic is what it has
+                input_bytes=sum(int(c.get("bytes-in", 0)) for c in children.values()),
+                output_bytes=sum(int(c.get("bytes-out", 0)) for c in children.values()),
+                input_packets=sum(int(c.get("packets-in", 0)) for c in children.values()),
+                output_packets=sum(int(c.get("packets-out", 0)) for c in children.values()),
+                ipsec_created=len(children), ipsec_deleted=0))
+        return sorted(out, key=lambda s: s.index)
+
+    def ipsec_sas(self) -> list[IpsecSA]:
+        states = self.rt.xfrm_states(self.lab, self.node)
+        out = []
+        for name, ike in self._sas():
+            for child in (ike.get("child-sas") or {}).values():
+                reqid = int(child["reqid"])
+                # The window belongs to the inbound SA (the outbound one keeps 0).
+                window = max((s["replay_window"] for s in states if s["reqid"] == reqid and s["dst"] == ike["local-host"]),
+                             default=0)
+                out.append(IpsecSA(
+                    index=reqid, name=child["name"], local_gateway=ike["local-host"], gateway=ike["remote-host"],
+                    port=int(ike["remote-port"]),
+                    protocol=child.get("protocol", "ESP"), encryption=_enc(child),
+                    authentication=ESP_INTEGRITY.get(child.get("integ-alg", ""), child.get("integ-alg", "")),
+                    spi_in=child.get("spi-in", ""), spi_out=child.get("spi-out", ""),
+                    life_seconds=int(child["life-time"]) if child.get("life-time") else None, life_kb="unlim",
+                    monitoring="-", vsys=0,
+                    local_identity=identity((child.get("local-ts") or ["0.0.0.0/0"])[0]),
+                    remote_identity=identity((child.get("remote-ts") or ["0.0.0.0/0"])[0]),
+                    mode=child.get("mode", "TUNNEL").lower(), pfs_group=DH.get(child.get("dh-group", ""), "none"),
+                    state="installed" if child.get("state") == "INSTALLED" else child.get("state", "").lower(),
+                    replay_window=window,
+                    soft_lifetime=int(child["rekey-time"]) if child.get("rekey-time") else None))
+        return sorted(out, key=lambda s: s.index)
+
+    def ipsec_stats(self, index: int) -> IpsecStats:
+        states = [s for s in self.rt.xfrm_states(self.lab, self.node) if s["reqid"] == index]
+        local = {str(a.ip) for _, a in self.site.addresses()} if self.site else set()
+        out = [s for s in states if s["src"] in local]
+        inb = [s for s in states if s["src"] not in local]
+        netns = self.rt.xfrm_netns_stats(self.lab, self.node)
+        return IpsecStats(
+            index=index,
+            encrypted_bytes=sum(s["bytes"] for s in out), decrypted_bytes=sum(s["bytes"] for s in inb),
+            encrypted_packets=sum(s["packets"] for s in out), decrypted_packets=sum(s["packets"] for s in inb),
+            replay_errors=sum(s["replay_errors"] for s in states),
+            esp_authentication_failures=sum(s["integrity_failed"] for s in states),
+            **{k: netns.get(v, 0) for k, v in NETNS_ERRORS.items()})
+
+    def next_hop_tunnels(self) -> list[NhtbEntry]:
+        return [NhtbEntry(e["next_hop"], e["interface"], e["vpn"], e["flag"]) for e in self.rt.nhtb(self.lab, self.node)]
+
+    def route(self, address: str) -> Route | None:
+        r = self.rt.route(self.lab, self.node, address)["route"]
+        return Route(r["prefix"], r["next_hop"], r["interface"], r["protocol"], r["active"]) if r else None
+
+    def _source_address(self, source: str) -> str:
+        """A device interface (ge-0/0/0 or ge-0/0/0.0) -> its address; an address stays as it is."""
+        if re.fullmatch(r"[\d.]+", source) or self.site is None:
+            return source
+        unit = self.site.units.get(source) or self.site.units.get(f"{source}.0")
+        if unit is None or not unit.addresses:
+            linux_ifname(self.site.os, source)  # raises with the naming rules when unknown
+            raise ValueError(f"{self.node}: interface {source} has no address")
+        return str(unit.addresses[0].ip)
+
+    def ping(self, address: str, count: int = 5, source: str | None = None) -> PingResult:
+        argv = ["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "2"]
+        if source:
+            argv += ["-I", self._source_address(source)]
+        res = self.rt.exec(self.lab, self.node, argv + [address], timeout=count * 3 + 10)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", res["stdout"])
+        tx, rx = (int(m.group(1)), int(m.group(2))) if m else (count, 0)
+        return PingResult(tx, rx, res["stdout"] + res["stderr"])
+
+    def log(self, lines: int = 50) -> str:
+        return self.rt.charon_log(self.lab, self.node, lines) if self.site else ""

@@ -1,0 +1,150 @@
+"""The note's verification steps as checks on drivers. Each check returns a CheckResult (what
+was expected, what was seen, on which node), retrying until a deadline where the network may
+still be converging, like FRR topotests' run_and_expect. Expectations come from the lab's
+configs, never from literals."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+from ..drivers.base import NodeDriver
+from ..model.lab import Lab
+from ..model.preflight import ends, peer_end
+from ..render.binding import binding_specs
+from ..render.strongswan import reqid
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    step: str
+    node: str
+    ok: bool
+    expected: str
+    seen: str
+
+    def __str__(self) -> str:
+        verdict = "ok" if self.ok else "FAILED"
+        return f"{self.step} on {self.node}: {verdict}: expected {self.expected}; saw {self.seen}"
+
+
+def run_and_expect(step: str, node: str, probe: Callable[[], T], good: Callable[[T], bool], expected: str,
+                   describe: Callable[[T], str] = str, timeout: float = 30.0, interval: float = 0.5) -> CheckResult:
+    """Probe until `good` holds or the deadline passes; the last observation is the evidence."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            seen = probe()
+            ok, text = good(seen), describe(seen)
+        except Exception as e:  # a node that does not answer is an observation too
+            ok, text = False, f"no answer ({e})"
+        if ok or time.monotonic() >= deadline:
+            return CheckResult(step, node, ok, expected, text)
+        time.sleep(interval)
+
+
+def _proposal_algs(lab: Lab, node: str) -> tuple[set[str], set[str]]:
+    site = lab.sites[node]
+    ike = {p.encryption for pol in site.ike_policies.values() for p in pol.proposals}
+    esp = {p.encryption for pol in site.ipsec_policies.values() for p in pol.proposals}
+    return ike, esp
+
+
+def phase1(lab: Lab, driver: NodeDriver, timeout: float = 30) -> CheckResult:
+    """Confirm IKE (Phase 1) Status: an UP main-mode SA to every gateway, with configured algorithms."""
+    site = lab.sites[driver.node]
+    want = sorted(str(e.gateway.address) for e in ends(site))
+    ike_algs, _ = _proposal_algs(lab, driver.node)
+    modes = {e.vpn.name: site.ike_policies[e.gateway.ike_policy].mode.capitalize() for e in ends(site)}
+
+    def good(sas):
+        up = {s.remote for s in sas if s.state == "UP" and s.mode == modes.get(s.name) and s.encryption in ike_algs}
+        return set(want) <= up
+
+    return run_and_expect("phase 1 (IKE SAs)", driver.node, driver.ike_sas, good,
+                          f"UP, {'/'.join(sorted(set(modes.values())))} mode, to {', '.join(want)} ({' or '.join(sorted(ike_algs))})",
+                          lambda sas: "; ".join(f"{s.remote} {s.state} {s.mode} {s.encryption}" for s in sas) or "no IKE SA",
+                          timeout)
+
+
+def phase2(lab: Lab, driver: NodeDriver, timeout: float = 30) -> CheckResult:
+    """Confirm IPsec (Phase 2) Status: an installed ESP pair per VPN, port 500, proxy IDs, PFS group."""
+    site = lab.sites[driver.node]
+    _, esp_algs = _proposal_algs(lab, driver.node)
+    want = {}
+    for e in ends(site):
+        pol = site.ipsec_policies[e.vpn.ipsec_policy]
+        want[e.vpn.name] = (str(e.gateway.address), f"group{pol.pfs_group}" if pol.pfs_group else "none",
+                            str(e.vpn.proxy_id.local), str(e.vpn.proxy_id.remote))
+
+    def good(sas):
+        seen = {s.name: s for s in sas if s.state == "installed"}
+        return all(n in seen and seen[n].gateway == gw and seen[n].port == 500 and seen[n].protocol == "ESP"
+                   and seen[n].encryption in esp_algs and seen[n].pfs_group == pfs
+                   and seen[n].local_identity.endswith(f"={lo})") and seen[n].remote_identity.endswith(f"={re})")
+                   for n, (gw, pfs, lo, re) in want.items())
+
+    return run_and_expect("phase 2 (IPsec SAs)", driver.node, driver.ipsec_sas, good,
+                          "; ".join(f"{n}: ESP to {gw}:500, {pfs}, proxy {lo} <-> {re}" for n, (gw, pfs, lo, re) in want.items()),
+                          lambda sas: "; ".join(f"{s.name}: {s.protocol} {s.encryption} to {s.gateway}:{s.port} {s.pfs_group} "
+                                                f"{s.local_identity} {s.remote_identity} {s.state}" for s in sas) or "no IPsec SA",
+                          timeout)
+
+
+def next_hop_tunnels(lab: Lab, driver: NodeDriver, timeout: float = 30) -> CheckResult:
+    """Confirm Next-Hop Tunnel Bindings: Static from config, Auto for Junos peers; none on a spoke."""
+    site = lab.sites[driver.node]
+    want = set()
+    for spec in binding_specs(lab, site):
+        want |= {(s["next_hop"], spec["unit"], s["vpn"], "Static") for s in spec["static"]}
+        want |= {(v["auto_next_hop"], spec["unit"], n, "Auto") for n, v in spec["vpns"].items() if v["auto_next_hop"]}
+    return run_and_expect("next-hop tunnel bindings", driver.node, driver.next_hop_tunnels,
+                          lambda rows: {(r.next_hop, r.interface, r.vpn, r.flag) for r in rows} == want,
+                          ", ".join(" ".join(w) for w in sorted(want)) or "no table (a spoke)",
+                          lambda rows: ", ".join(f"{r.next_hop} {r.interface} {r.vpn} {r.flag}" for r in rows) or "no table",
+                          timeout)
+
+
+def spoke_routes(lab: Lab, driver: NodeDriver, timeout: float = 15) -> list[CheckResult]:
+    """Confirm Static Routes for Remote Peer Local LANs: via the peer's st0 address, on st0, active."""
+    site = lab.sites[driver.node]
+    out = []
+    for r in site.routes:
+        unit = site.connected_unit_for(r.next_hop) if r.next_hop else (site.units.get(r.interface or ""))
+        if unit is None or not unit.tunnel:
+            continue
+        addr = str(r.prefix.network_address + 1)
+        want = f"{r.prefix} via {r.next_hop or '-'} on {unit.name}, active"
+        out.append(run_and_expect(f"route {r.prefix}", driver.node, lambda a=addr: driver.route(a),
+                                  lambda got, r=r, unit=unit: got is not None and got.prefix == str(r.prefix)
+                                  and got.interface == unit.name and got.active
+                                  and (r.next_hop is None or got.next_hop == str(r.next_hop)),
+                                  want, lambda got: f"{got.prefix} via {got.next_hop} on {got.interface}, "
+                                  f"{'active' if got.active else 'inactive'}" if got else "no route", timeout))
+    return out
+
+
+def sa_errors(lab: Lab, driver: NodeDriver) -> list[CheckResult]:
+    """Check Statistics and Errors for an IPsec SA: every error counter 0."""
+    out = []
+    for e in ends(lab.sites[driver.node]):
+        stats = driver.ipsec_stats(reqid(e.vpn.name))
+        errs = stats.errors()
+        out.append(CheckResult(f"IPsec statistics index {stats.index} ({e.vpn.name})", driver.node,
+                               not any(errs.values()), "every error counter 0",
+                               ", ".join(f"{k}={v}" for k, v in errs.items())))
+    return out
+
+
+def ping(driver: NodeDriver, address: str, count: int = 5, source: str | None = None, timeout: float = 30) -> CheckResult:
+    """Test Traffic Flow Across the VPN: 0% loss."""
+    return run_and_expect(f"ping {address}" + (f" from {source}" if source else ""), driver.node,
+                          lambda: driver.ping(address, count, source), lambda r: r.received == r.transmitted,
+                          f"{count} of {count} replies", lambda r: f"{r.received} of {r.transmitted} replies", timeout)
+
+
+def vpn_peers(lab: Lab, node: str) -> list[str]:
+    """Site names this node has VPNs with."""
+    return sorted({p.site.name for e in ends(lab.sites[node]) if (p := peer_end(lab, e))})
