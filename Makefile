@@ -6,7 +6,7 @@ NHTB    := $(VENV)/bin/nhtb-lab
 TOPO    ?= topologies/three-site.clab.yml
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap test unit check lab-up lab-down clean
+.PHONY: bootstrap test unit check lab-up verify lab-down clean
 
 bootstrap:
 	@NHTB_VENV=$(VENV) scripts/bootstrap
@@ -22,6 +22,10 @@ check: bootstrap
 
 lab-up: bootstrap
 	$(NHTB) -t $(TOPO) up
+	$(NHTB) -t $(TOPO) verify
+
+verify: bootstrap
+	$(NHTB) -t $(TOPO) verify
 
 lab-down: bootstrap
 	$(NHTB) -t $(TOPO) down

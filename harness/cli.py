@@ -17,6 +17,7 @@ from .runtime import backend
 from .runtime.vm import LabVM
 from .drivers import for_lab
 from .verify import junos_show
+from .verify.suite import verify as verify_lab
 from .files import write_file
 from .model.lab import Lab, load_lab
 from .model.preflight import preflight
@@ -218,6 +219,26 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    name = _lab_name(args)
+    drivers = for_lab(name)
+    state = next(s for s in backend.find(name).labs() if s["name"] == name)
+    model = load_lab(state["topology"], name=name)
+    results = verify_lab(model, drivers)
+    table = Table(title=f"lab {name}: the note's verification steps")
+    for col in ("step", "node", "result", "expected", "seen"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        table.add_row(r.step, r.node, "[green]ok[/]" if r.ok else "[red]FAILED[/]", r.expected, r.seen)
+    out.print(table)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        err.print(f"{len(failed)} of {len(results)} checks failed")
+        return 1
+    out.print(f"lab {name} verified: {len(results)} checks passed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nhtb-lab", description=__doc__)
     p.add_argument("-t", "--topology", default=default_topology(),
@@ -254,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--name", help="lab name (default: the topology's)")
     e.add_argument("--timeout", type=float, default=120)
     e.set_defaults(func=cmd_exec)
+
+    v = sub.add_parser("verify", help="run the note's verification steps on the running lab")
+    v.add_argument("--name", help="lab name (default: the topology's)")
+    v.set_defaults(func=cmd_verify)
 
     sh = sub.add_parser("show", help="Junos-style views of a node's live state")
     sh.add_argument("what", choices=["ike-security-associations", "ipsec-security-associations", "ipsec-statistics",

@@ -40,12 +40,15 @@ class RunningLab:
 @pytest.fixture(scope="session")
 def lab():
     default = load_lab(THREE_SITE).name
-    try:  # `make lab-up` ran first: use that lab and leave it running
-        rt = backend.find(default)
-        yield RunningLab(default, load_lab(THREE_SITE, name=default), rt)
-        return
-    except LabError:
-        pass
+    if worker() == "main":  # `make lab-up` ran first: use that lab and leave it running
+        try:
+            rt = backend.find(default)
+            yield RunningLab(default, load_lab(THREE_SITE, name=default), rt)
+            return
+        except LabError:
+            pass
+    # Under pytest-xdist every worker has a lab of its own: tests that count packets must not see
+    # another worker's traffic.
     name = default if worker() == "main" else f"{default}-{worker()}"
     rt = backend.choose(MODE, lambda phase, message: None)
     rt.up(str(THREE_SITE), name=name)
