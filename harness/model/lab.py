@@ -43,6 +43,14 @@ class Lab:
     def site_owning(self, addr: IPv4Address) -> Site | None:
         return next((s for s in self.sites.values() for _, a in s.addresses() if a.ip == addr), None)
 
+    def lan_host(self, site: str) -> str | None:
+        """The host on `site`'s LAN (the topologies cable one PC per site)."""
+        nets = [a.network for u in self.sites[site].lan_units() for a in u.addresses]
+        return next((h for h, host in self.hosts.items() if any(a.ip in n for _, a, _ in host.addresses for n in nets)), None)
+
+    def host_address(self, host: str) -> str:
+        return str(self.hosts[host].addresses[0][1].ip)
+
     def hub(self) -> Site | None:
         return next((s for s in self.sites.values() if s.is_hub), None)
 

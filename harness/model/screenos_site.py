@@ -1,7 +1,7 @@
 """Build a Site from ScreenOS statements (the subset an SSG5 route-based VPN spoke uses)."""
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 
 from ..errors import ConfigError, Source
 from ..parse.statements import ParsedConfig

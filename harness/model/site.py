@@ -186,6 +186,11 @@ class Site:
     def role(self) -> str:
         return "hub" if self.is_hub else "spoke"
 
+    def lan_units(self) -> list[Unit]:
+        """Units with addresses that are neither tunnels nor an IKE gateway's external interface."""
+        external = {gw.external_interface for gw in self.gateways.values()}
+        return [u for u in self.units.values() if not u.tunnel and u.name not in external and u.addresses]
+
     def vpns_bound_to(self, unit: str) -> list[Vpn]:
         return [v for v in self.vpns.values() if v.bind_interface == unit]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, Source
-from .statements import ParsedConfig, Statement  # noqa: F401 (Statement re-exported)
+from .statements import ParsedConfig, Statement, read_config
 
 SET_COMMANDS = {"set", "delete", "deactivate", "activate", "edit", "exit", "up", "top"}
 
@@ -245,9 +245,4 @@ def parse_junos(text: str, file: str) -> ParsedConfig:
 
 
 def load_junos(path: Path | str, display_name: str | None = None) -> ParsedConfig:
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
-    return parse_junos(text, display_name or str(path))
+    return parse_junos(read_config(path), display_name or str(path))

@@ -10,7 +10,7 @@ import shlex
 from pathlib import Path
 
 from ..errors import ConfigError, Source
-from .statements import ParsedConfig, Statement
+from .statements import ParsedConfig, Statement, read_config
 
 
 def parse_screenos(text: str, file: str) -> ParsedConfig:
@@ -49,9 +49,4 @@ def parse_screenos(text: str, file: str) -> ParsedConfig:
 
 
 def load_screenos(path: Path | str, display_name: str | None = None) -> ParsedConfig:
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
-    return parse_screenos(text, display_name or str(path))
+    return parse_screenos(read_config(path), display_name or str(path))

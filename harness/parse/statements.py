@@ -5,7 +5,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..errors import Source
+from pathlib import Path
+
+from ..errors import ConfigError, Source
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,11 @@ class ParsedConfig:
 
 def _quote(word: str) -> str:
     return f'"{word}"' if (not word or re.search(r'[\s;{}\[\]"#]', word)) else word
+
+
+def read_config(path: Path | str) -> str:
+    """A config file's text; ConfigError (no traceback) when it cannot be read."""
+    try:
+        return Path(path).read_text()
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror}") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
@@ -15,17 +14,11 @@ from .test_lab_lifecycle import _variant
 
 
 def host_ip(lab, node: str) -> str:
-    (_, addr, _), = lab.model.hosts[node].addresses
-    return str(addr.ip)
+    return lab.model.host_address(node)
 
 
 def pc_behind(lab, site: str) -> str:
-    """The host PC on `site`'s LAN: a unit that is neither a tunnel nor an IKE gateway's
-    external interface (the topology cables one PC per site)."""
-    s = lab.model.sites[site]
-    external = {gw.external_interface for gw in s.gateways.values()}
-    lans = [a.network for u in s.units.values() if not u.tunnel and u.name not in external for a in u.addresses]
-    return next(h for h, host in lab.model.hosts.items() if any(a.ip in n for _, a, _ in host.addresses for n in lans))
+    return lab.model.lan_host(site)
 
 
 def hub_packets(lab) -> dict[str, int]:

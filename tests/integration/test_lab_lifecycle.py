@@ -1,7 +1,6 @@
 """The lab runtime on real namespaces, charon and XFRM: up, reuse, side by side, failure, SIGINT, down."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import yaml
 
 from harness.errors import LabError
 from harness.model.preflight import vpn_pairs
-from harness.runtime import backend
 
 from ..conftest import REPO, THREE_SITE
 from .conftest import MODE, host_snapshot, unique_name
