@@ -128,6 +128,8 @@ class Handler(socketserver.StreamRequestHandler):
             return rt.xfrm_states(p["lab"], p["node"])
         if method == "xfrm_policies":
             return rt.xfrm_policies(p["lab"], p["node"])
+        if method == "rekey":
+            return rt.rekey(p["lab"], p["node"], p["child"])
         if method == "xfrm_netns_stats":
             return rt.xfrm_netns_stats(p["lab"], p["node"])
         if method == "charon_log":

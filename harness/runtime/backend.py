@@ -69,6 +69,9 @@ class RemoteRuntime:
     def xfrm_policies(self, lab: str, node: str) -> list[dict]:
         return self.client.call("xfrm_policies", {"lab": lab, "node": node})
 
+    def rekey(self, lab: str, node: str, child: str) -> None:
+        return self.client.call("rekey", {"lab": lab, "node": node, "child": child})
+
     def xfrm_netns_stats(self, lab: str, node: str) -> dict[str, int]:
         return self.client.call("xfrm_netns_stats", {"lab": lab, "node": node})
 

@@ -295,6 +295,12 @@ class LocalRuntime:
             return [{k: (v if isinstance(v, int) or v is None else str(v)) for k, v in asdict(p).items()}
                     for p in x.policies()]
 
+    def rekey(self, lab_name: str, node: str, child: str) -> None:
+        """Rekey a CHILD SA now (as its lifetime would), over vici."""
+        state = self._state(lab_name)
+        s = charon.session(paths.charon_run(lab_name, node), state["nodes"][node]["charon_pid"], time.monotonic() + 5)
+        s.rekey({"child": child})
+
     def xfrm_netns_stats(self, lab_name: str, node: str) -> dict[str, int]:
         return netns_stats(self._ns(lab_name, node))
 

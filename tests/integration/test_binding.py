@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from harness.model.preflight import ends
 from harness.render.binding import binding_specs
 from harness.render.strongswan import reqid
 
@@ -140,3 +141,24 @@ def test_without_the_static_entry_sunnyvale_is_inactive(lab, tmp_path):
         assert nh.vpn in sas  # the SA itself is up: only the binding is missing
     finally:
         lab.rt.down(name)
+
+
+def test_a_rekey_keeps_traffic_on_its_binding(lab):
+    """Rekeying a spoke's CHILD SA on the hub changes its SPIs, not its reqid: the binding holds and
+    traffic keeps flowing through the new SA."""
+    hub = lab.model.hub()
+    spoke = next(s for s in lab.model.sites.values() if not s.is_hub and s.os == "junos")
+    vpn = next(e.vpn.name for e in ends(hub) if e.gateway.address == spoke.public_address())
+
+    def spis() -> set[int]:
+        return {st["spi"] for st in lab.rt.xfrm_states(lab.name, hub.name) if st["reqid"] == reqid(vpn)}
+
+    def bound() -> set[tuple]:
+        return {(p["dir"], p["src"], p["dst"]) for p in lab.rt.xfrm_policies(lab.name, hub.name) if p["reqid"] == reqid(vpn)}
+
+    before_spis, before_policies = spis(), bound()
+    lab.rt.rekey(lab.name, hub.name, vpn)
+    wait_for(lambda: spis() - before_spis, timeout=30)  # a new SA pair is installed
+    res = ping(lab, pc_behind(lab, hub.name), host_ip(lab, pc_behind(lab, spoke.name)))
+    assert res["returncode"] == 0 and " 0% packet loss" in res["stdout"], res["stdout"]
+    assert bound() == before_policies
