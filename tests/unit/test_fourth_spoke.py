@@ -45,9 +45,17 @@ def add_boston(topology):
     topology.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
+def reqids(lab) -> dict[str, str]:
+    return {name: c["children"][name]["reqid"] for name, c in strongswan.connections(lab.sites["corporate"]).items()}
+
+
 def test_a_fourth_spoke_flows_through_unchanged(lab_copy):
+    before = reqids(load_lab(lab_copy))
     add_boston(lab_copy)
     lab = load_lab(lab_copy)
+    after = reqids(lab)
+    # The existing VPNs keep their reqids (their SAs need not be touched when a spoke is added).
+    assert {n: after[n] for n in before} == before and len(after) == len(before) + 1
     assert set(lab.sites) == {"corporate", "westford", "sunnyvale", "boston"}
     assert preflight(lab) == []
     conns = strongswan.connections(lab.sites["corporate"])
