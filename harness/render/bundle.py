@@ -20,14 +20,14 @@ def _plan_json(lab: Lab, node: str) -> str:
     return json.dumps(asdict(lab_plan(lab)[node]), indent=2, default=str) + "\n"
 
 
-def render_node(lab: Lab, node: str, reveal: bool, state_dir: str = "/run/nhtb-lab") -> list[Rendered]:
+def render_node(lab: Lab, node: str, reveal: bool) -> list[Rendered]:
     """The files for `node`; secrets only when `reveal` (files on disk) is asked for."""
     out = [Rendered("plan.json", _plan_json(lab, node))]
     site = lab.sites.get(node)
     if site is not None:
         out += [
             Rendered("swanctl.conf", strongswan.swanctl_conf(site, reveal=reveal), secret=True),
-            Rendered("strongswan.conf", strongswan.strongswan_conf(f"{state_dir}/charon.vici", f"{state_dir}/charon.log")),
+            Rendered("strongswan.conf", strongswan.strongswan_conf()),
             Rendered("nftables.conf", nftables.ruleset(site)),
         ]
     return out

@@ -123,7 +123,11 @@ def swanctl_conf(site: Site, reveal: bool = False) -> str:
     return f"# swanctl.conf for {site.name}, rendered from {site.file} by nhtb-lab\n" + "\n".join(_conf_block(body, 0)) + "\n"
 
 
-def strongswan_conf(vici_socket: str, log_file: str) -> str:
+# Where charon finds its socket and log: its own /run (each node's run directory is bind-mounted there).
+VICI_SOCKET, LOG_FILE = "/run/charon.vici", "/run/charon.log"
+
+
+def strongswan_conf(vici_socket: str = VICI_SOCKET, log_file: str = LOG_FILE) -> str:
     """charon's settings for one node: its own vici socket and log, no routes of its own."""
     return f"""# strongswan.conf for one nhtb-lab node (rendered)
 charon {{

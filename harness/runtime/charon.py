@@ -18,12 +18,12 @@ import vici
 
 from ..errors import LabError
 from ..files import write_file
-from ..render.strongswan import strongswan_conf
+from ..render.strongswan import LOG_FILE, VICI_SOCKET, strongswan_conf
 from . import nsexec
 
 CHARON = os.environ.get("NHTB_CHARON", "/usr/lib/ipsec/charon")
-# Paths as charon sees them (its /run is the node's run directory).
-VICI_IN_RUN, LOG_IN_RUN = "charon.vici", "charon.log"
+# The same paths from outside charon's mount namespace: below the node's run directory.
+VICI_IN_RUN, LOG_IN_RUN = Path(VICI_SOCKET).name, Path(LOG_FILE).name
 
 
 def start(ns: str, run_dir: Path) -> int:
@@ -32,7 +32,7 @@ def start(ns: str, run_dir: Path) -> int:
         raise LabError(f"{CHARON} not found: install strongswan-charon (make bootstrap)")
     run_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(run_dir, 0o700)
-    write_file(run_dir / "strongswan.conf", strongswan_conf(f"/run/{VICI_IN_RUN}", f"/run/{LOG_IN_RUN}"))
+    write_file(run_dir / "strongswan.conf", strongswan_conf())
     argv = nsexec.in_ns(ns, ["unshare", "--mount", "--propagation", "private", "--",
                              "sh", "-c", 'mount --bind "$0" /run && exec "$1"',
                              str(run_dir), CHARON])
