@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import LabError
@@ -19,6 +20,7 @@ from .drivers import for_lab
 from .verify import junos_show
 from .verify.suite import verify as verify_lab
 from .files import write_file
+from .model.faults import apply_fault, load_faults
 from .model.lab import Lab, load_lab
 from .model.preflight import preflight
 from .render.bundle import render_node
@@ -229,13 +231,32 @@ def cmd_verify(args) -> int:
     for col in ("step", "node", "result", "expected", "seen"):
         table.add_column(col, overflow="fold")
     for r in results:
-        table.add_row(r.step, r.node, "[green]ok[/]" if r.ok else "[red]FAILED[/]", r.expected, r.seen)
+        table.add_row(escape(r.step), r.node, "[green]ok[/]" if r.ok else "[red]FAILED[/]", escape(r.expected), escape(r.seen))
     out.print(table)
     failed = [r for r in results if not r.ok]
     if failed:
         err.print(f"{len(failed)} of {len(results)} checks failed")
         return 1
     out.print(f"lab {name} verified: {len(results)} checks passed")
+    return 0
+
+
+def cmd_fault(args) -> int:
+    faults = load_faults(args.faults)
+    if args.action == "list":
+        table = Table(title=f"faults ({args.faults})")
+        for col in ("fault", "layer", "nodes", "the note says"):
+            table.add_column(col, overflow="fold")
+        for f in faults.values():
+            table.add_row(f.name, f.layer, ", ".join(f.edits), escape(f.note))
+        out.print(table)
+        return 0
+    if args.name not in faults:
+        raise LabError(f"{args.faults}: no fault '{args.name}' (faults: {', '.join(faults)})")
+    if not args.out:
+        raise LabError("fault apply needs --out DIR (where the patched configs and topology go)")
+    path = apply_fault(args.topology, faults[args.name], Path(args.out))
+    out.print(f"wrote {path}: bring it up with  nhtb-lab -t {path} up --name {args.name}")
     return 0
 
 
@@ -275,6 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--name", help="lab name (default: the topology's)")
     e.add_argument("--timeout", type=float, default=120)
     e.set_defaults(func=cmd_exec)
+
+    f = sub.add_parser("fault", help="the note's faults as config changes: list, or apply one to a copy of the lab")
+    f.add_argument("action", choices=["list", "apply"])
+    f.add_argument("name", nargs="?")
+    f.add_argument("--out", help="for apply: the folder for the patched lab")
+    f.add_argument("--faults", default=str(REPO / "lab" / "faults.yml"))
+    f.set_defaults(func=cmd_fault)
 
     v = sub.add_parser("verify", help="run the note's verification steps on the running lab")
     v.add_argument("--name", help="lab name (default: the topology's)")
