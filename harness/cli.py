@@ -173,7 +173,14 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_exec(args) -> int:
-    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    argv = args.argv
+    if "--" in argv:  # options may also come after NODE: `exec westford --name lab2 -- cmd`
+        i = argv.index("--")
+        extra, argv = argv[:i], argv[i + 1:]
+        opts = argparse.ArgumentParser(prog="nhtb-lab exec NODE")
+        opts.add_argument("--name", default=args.name)
+        opts.add_argument("--timeout", type=float, default=args.timeout)
+        opts.parse_args(extra, namespace=args)
     if not argv:
         raise LabError("nothing to run: nhtb-lab exec NODE -- COMMAND...")
     name = _lab_name(args)

@@ -72,3 +72,9 @@ def test_render_hides_keys_and_writes_secret_files_0600(tmp_path):
 def test_render_of_an_unknown_node(tmp_path):
     res = nhtb("-t", str(THREE_SITE), "render", "boston")
     assert res.returncode == 1 and "no node 'boston'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_exec_without_a_running_lab_says_so(tmp_path):
+    """Options after the node are options, not part of the command (a lab that is not up is named)."""
+    res = nhtb("-t", str(THREE_SITE), "exec", "westford", "--name", "no-such-lab", "--", "true")
+    assert res.returncode == 1 and "no lab named 'no-such-lab' is up" in res.stderr, res.stderr
