@@ -24,7 +24,7 @@ from pyroute2 import IPRoute
 from ..errors import LabError
 from . import probe
 from .local import LocalRuntime
-from .rpc import AGENT_PORT
+from .rpc import AGENT_PORT, RUNTIME_CALLS
 
 GUEST_ADDR = ("10.0.2.15", 24)  # qemu user networking's default guest address
 
@@ -109,33 +109,9 @@ class Handler(socketserver.StreamRequestHandler):
             r = probe.probe()
             return {"release": r.release, "missing": r.missing}
         if method == "up":
-            return rt.up(p["topology"], name=p.get("name"), progress=progress, sa_timeout=p.get("sa_timeout", 90))
-        if method == "down":
-            return rt.down(p["name"])
-        if method == "down_all":
-            return rt.down_all()
-        if method == "labs":
-            return rt.labs()
-        if method == "exec":
-            return rt.exec(p["lab"], p["node"], p["argv"], timeout=p.get("timeout", 120))
-        if method == "sas":
-            return rt.sas(p["lab"], p["node"])
-        if method == "nhtb":
-            return rt.nhtb(p["lab"], p["node"])
-        if method == "route":
-            return rt.route(p["lab"], p["node"], p["address"])
-        if method == "xfrm_states":
-            return rt.xfrm_states(p["lab"], p["node"])
-        if method == "xfrm_policies":
-            return rt.xfrm_policies(p["lab"], p["node"])
-        if method == "rekey":
-            return rt.rekey(p["lab"], p["node"], p["child"])
-        if method == "xfrm_netns_stats":
-            return rt.xfrm_netns_stats(p["lab"], p["node"])
-        if method == "charon_log":
-            return rt.charon_log(p["lab"], p["node"], p.get("lines", 50))
-        if method == "residue":
-            return rt.residue(p["lab"])
+            return rt.up(progress=progress, **p)
+        if method in RUNTIME_CALLS:
+            return getattr(rt, method)(**p)
         if method == "kernel_log":
             return subprocess.run(["dmesg"], capture_output=True, text=True).stdout
         if method == "shutdown":

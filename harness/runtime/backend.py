@@ -4,20 +4,22 @@ Both offer the same calls; the CLI and the tests never care which one answers.
 """
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Callable
 
 from ..errors import LabError
 from .local import LocalRuntime
 from .probe import probe
-from .rpc import AgentClient
+from .rpc import RUNTIME_CALLS, AgentClient
 from .vm import LabVM
 
 Progress = Callable[[str, str], None]
 
 
 class RemoteRuntime:
-    """LocalRuntime's calls, carried out by the agent in the lab VM."""
+    """LocalRuntime's calls, carried out by the agent in the lab VM (the forwarding methods are
+    made from LocalRuntime's signatures below, so both sides name parameters alike)."""
 
     where = "vm"
 
@@ -42,44 +44,24 @@ class RemoteRuntime:
             self.client = vm.ensure(progress or (lambda p, m: None))
             return self.up(topology, name, progress, sa_timeout, retries - 1)
 
-    def down(self, name: str) -> list[str]:
-        return self.client.call("down", {"name": name})
 
-    def down_all(self) -> list[str]:
-        return self.client.call("down_all")
+def _forward(name: str):
+    signature = inspect.signature(getattr(LocalRuntime, name))
 
-    def labs(self) -> list[dict]:
-        return self.client.call("labs")
+    def call(self, *args, **kwargs):
+        params = signature.bind(None, *args, **kwargs)
+        params.apply_defaults()
+        arguments = {k: v for k, v in params.arguments.items() if k != "self"}
+        timeout = arguments["timeout"] + 30 if "timeout" in arguments else None
+        return self.client.call(name, arguments, timeout=timeout)
 
-    def exec(self, lab: str, node: str, argv: list[str], timeout: float = 120) -> dict:
-        return self.client.call("exec", {"lab": lab, "node": node, "argv": argv, "timeout": timeout}, timeout=timeout + 30)
+    call.__name__ = name
+    call.__doc__ = getattr(LocalRuntime, name).__doc__
+    return call
 
-    def sas(self, lab: str, node: str) -> list[dict]:
-        return self.client.call("sas", {"lab": lab, "node": node})
 
-    def nhtb(self, lab: str, node: str) -> list[dict]:
-        return self.client.call("nhtb", {"lab": lab, "node": node})
-
-    def route(self, lab: str, node: str, address: str) -> dict:
-        return self.client.call("route", {"lab": lab, "node": node, "address": address})
-
-    def xfrm_states(self, lab: str, node: str) -> list[dict]:
-        return self.client.call("xfrm_states", {"lab": lab, "node": node})
-
-    def xfrm_policies(self, lab: str, node: str) -> list[dict]:
-        return self.client.call("xfrm_policies", {"lab": lab, "node": node})
-
-    def rekey(self, lab: str, node: str, child: str) -> None:
-        return self.client.call("rekey", {"lab": lab, "node": node, "child": child})
-
-    def xfrm_netns_stats(self, lab: str, node: str) -> dict[str, int]:
-        return self.client.call("xfrm_netns_stats", {"lab": lab, "node": node})
-
-    def charon_log(self, lab: str, node: str, lines: int = 50) -> str:
-        return self.client.call("charon_log", {"lab": lab, "node": node, "lines": lines})
-
-    def residue(self, lab: str) -> dict:
-        return self.client.call("residue", {"lab": lab})
+for _name in RUNTIME_CALLS:
+    setattr(RemoteRuntime, _name, _forward(_name))
 
 
 class NativeRuntime(LocalRuntime):
