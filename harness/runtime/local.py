@@ -362,16 +362,14 @@ class LocalRuntime:
         ns = set(namespaces or []) | {info["ns"] for info in state["nodes"].values()}
         removed = self.provider.destroy(sorted(ns))
         shutil.rmtree(paths.lab_dir(lab_name), ignore_errors=True)
-        try:
-            paths.labs_dir().rmdir()  # only when it was the last lab
-        except OSError:
-            pass
+        _remove_if_empty(paths.labs_dir())
         return removed
 
     def down_all(self) -> list[str]:
         names = [d.name for d in paths.labs_dir().iterdir()] if paths.labs_dir().exists() else []
         for n in names:
             self.down(n)
+        _remove_if_empty(paths.labs_dir())
         return names
 
 
@@ -385,3 +383,12 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """The labs folder goes with the last lab (and its parent, when that is empty too)."""
+    for d in (folder, folder.parent):
+        try:
+            d.rmdir()
+        except OSError:
+            return
