@@ -131,8 +131,6 @@ def cmd_up(args) -> int:
             err.print("lab VM stopped (no lab left in it)")
         raise
     state = result["lab"]
-    for node in state["nodes"].values():
-        node["charon_running"] = node.get("charon_pid") is not None
     out.print(node_table(state, rt.where))
     t = result["timings"]
     if result["reused"]:
@@ -231,8 +229,7 @@ def cmd_show(args) -> int:
 def cmd_verify(args) -> int:
     name = _lab_name(args)
     drivers = for_lab(name)
-    state = next(s for s in backend.find(name).labs() if s["name"] == name)
-    model = load_lab(state["topology"], name=name)
+    model = next(iter(drivers.values())).model
     results = verify_lab(model, drivers)
     table = Table(title=f"lab {name}: the note's verification steps")
     for col in ("step", "node", "result", "expected", "seen"):

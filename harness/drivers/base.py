@@ -112,10 +112,6 @@ class PingResult:
     received: int
     output: str = field(repr=False, default="")
 
-    @property
-    def loss_percent(self) -> float:
-        return 100.0 if not self.transmitted else 100.0 * (self.transmitted - self.received) / self.transmitted
-
 
 class NodeDriver(ABC):
     """One node of a running lab, asked the note's questions."""

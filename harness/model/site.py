@@ -85,7 +85,6 @@ class Zone:
     host_inbound: set[str]  # system-services: "all", "ike", "ping", ...
     source: Source
     address_sources: dict[str, Source] = field(default_factory=dict)
-    intra_zone_permit: bool = False  # SRX denies intra-zone traffic unless a policy permits it
 
 
 @dataclass
@@ -171,9 +170,6 @@ class Site:
     tcp_mss: int | None
 
     # Derived views (no state of their own).
-    def zone_of(self, unit: str) -> str | None:
-        return next((z.name for z in self.zones.values() if unit in z.interfaces), None)
-
     @property
     def tunnel_units(self) -> list[Unit]:
         return [u for u in self.units.values() if u.tunnel]

@@ -49,9 +49,6 @@ class ParsedConfig:
                     caps.append(" ".join(w[len(pat):]))
                 yield caps, st
 
-    def first(self, pattern: str) -> tuple[list[str], Statement] | None:
-        return next(self.match(pattern), None)
-
 
 def _quote(word: str) -> str:
     return f'"{word}"' if (not word or re.search(r'[\s;{}\[\]"#]', word)) else word

@@ -29,7 +29,7 @@ from pyroute2.netlink.rtnl import RTMGRP_IPV4_ROUTE
 
 from ..files import write_file
 from ..render.binding import desired_policies, nhtb_table
-from .charon import child_installed, plain
+from .charon import child_installed, connect, plain
 from .xfrm import Policy, XfrmSocket
 
 RESYNC = 2.0  # seconds between syncs when nothing happens
@@ -37,12 +37,6 @@ RESYNC = 2.0  # seconds between syncs when nothing happens
 
 def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} binder: {message}", flush=True)
-
-
-def vici_session(path: str) -> vici.Session:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    return vici.Session(s)
 
 
 def vpns_up(session: vici.Session) -> set[str]:
@@ -89,7 +83,7 @@ class Binder:
             self.xfrm = XfrmSocket()
         finally:
             pnetns.popns()
-        self.session = vici_session(vici_path)
+        self.session = connect(vici_path)
         self.syncs = 0
 
     def load_spec(self) -> None:
@@ -103,7 +97,7 @@ class Binder:
     def watch_sas(self) -> None:
         while True:
             try:
-                s = vici_session(self.vici_path)
+                s = connect(self.vici_path)
                 for _ in s.listen(["child-updown", "child-rekey", "ike-updown"]):
                     self.wake.set()
             except Exception:
@@ -138,7 +132,7 @@ class Binder:
             except (OSError, vici.exception.SessionException) as e:
                 log(f"sync failed: {e}")
                 try:
-                    self.session = vici_session(self.vici_path)
+                    self.session = connect(self.vici_path)
                 except OSError:
                     pass
             self.wake.wait(RESYNC)

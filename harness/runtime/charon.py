@@ -7,7 +7,6 @@ with the process. Python talks to it over vici only.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import threading
@@ -19,7 +18,7 @@ import vici
 from ..errors import LabError
 from ..files import write_file
 from ..render.strongswan import LOG_FILE, VICI_SOCKET, strongswan_conf
-from . import nsexec
+from . import nsexec, process
 
 CHARON = os.environ.get("NHTB_CHARON", "/usr/lib/ipsec/charon")
 # The same paths from outside charon's mount namespace: below the node's run directory.
@@ -45,40 +44,15 @@ def start(ns: str, run_dir: Path) -> int:
     return proc.pid
 
 
-def alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is not alive
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def stop(pid: int | None, timeout: float = 5.0) -> None:
-    if not alive(pid):
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if alive(pid):
-        os.kill(pid, signal.SIGKILL)
-
-
 def log_tail(run_dir: Path, lines: int = 20) -> str:
-    text = ""
-    for name in (LOG_IN_RUN, "charon.out"):
-        p = run_dir / name
-        if p.exists():
-            text += p.read_text(errors="replace")
-    return "\n".join(text.splitlines()[-lines:])
+    return process.tail(run_dir / LOG_IN_RUN, run_dir / "charon.out", lines=lines)
+
+
+def connect(path: Path | str) -> vici.Session:
+    """A vici session on a charon's socket."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(str(path))
+    return vici.Session(sock)
 
 
 def session(run_dir: Path, pid: int, deadline: float) -> vici.Session:
@@ -86,13 +60,11 @@ def session(run_dir: Path, pid: int, deadline: float) -> vici.Session:
     path = run_dir / VICI_IN_RUN
     last: Exception | None = None
     while time.monotonic() < deadline:
-        if not alive(pid):
+        if not process.alive(pid):
             raise LabError(f"charon exited during start-up:\n{log_tail(run_dir)}")
         if path.exists():
             try:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.connect(str(path))
-                s = vici.Session(sock)
+                s = connect(path)
                 s.version()
                 return s
             except OSError as e:

@@ -27,7 +27,7 @@ from ..render import strongswan
 from ..render.binding import Entry, binding_specs, route_active
 from ..render.bundle import render_node
 from ..render.netplan import lab_plan
-from . import charon, configure, nsexec, paths
+from . import charon, configure, nsexec, paths, process
 from .netns import NetnsProvider
 from .xfrm import netns_stats, xfrm
 
@@ -79,25 +79,16 @@ class LocalRuntime:
                 state = _read_state(d.name)
                 if state:
                     for node in state["nodes"].values():
-                        node["charon_running"] = charon.alive(node.get("charon_pid")) if node.get("charon_pid") else None
+                        node["charon_running"] = process.alive(node.get("charon_pid")) if node.get("charon_pid") else None
                     out.append(state)
         return out
 
     def sas(self, lab_name: str, node: str) -> list[dict]:
         """IKE SAs of a stand-in site as vici lists them (plain data)."""
-        state = self._state(lab_name)
-        info = state["nodes"].get(node)
-        if not info or not info.get("charon_pid"):
-            raise LabError(f"lab {lab_name}: {node} runs no charon")
-        run_dir = paths.charon_run(lab_name, node)
-        s = charon.session(run_dir, info["charon_pid"], time.monotonic() + 5)
-        return [charon.plain(sa) for sa in s.list_sas()]
+        return [charon.plain(sa) for sa in self._session(lab_name, node).list_sas()]
 
     def exec(self, lab_name: str, node: str, argv: list[str], timeout: float = 120) -> dict:
-        state = self._state(lab_name)
-        if node not in state["nodes"]:
-            raise LabError(f"lab {lab_name} has no node '{node}' (nodes: {', '.join(state['nodes'])})")
-        res = nsexec.run(state["nodes"][node]["ns"], argv, timeout=timeout)
+        res = nsexec.run(self._ns(lab_name, node), argv, timeout=timeout)
         return {"returncode": res.returncode, "stdout": res.stdout, "stderr": res.stderr}
 
     def residue(self, lab_name: str) -> dict:
@@ -115,11 +106,13 @@ class LocalRuntime:
             try:
                 mine = marker in (proc / "mountinfo").read_text() or \
                     marker in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                if mine and charon.alive(int(proc.name)):
+                if mine and process.alive(int(proc.name)):
                     procs.append(int(proc.name))
             except OSError:
                 continue
-        return {"namespaces": [n for n in pnetns.listnetns() if n.startswith(f"{lab_name}-")],
+        # Lab "x" and lab "x-2" share a prefix: namespaces another running lab owns are not residue.
+        others = {i["ns"] for s in self.labs() if s["name"] != lab_name for i in s["nodes"].values()}
+        return {"namespaces": [n for n in pnetns.listnetns() if n.startswith(f"{lab_name}-") and n not in others],
                 "state_dir": paths.lab_dir(lab_name).exists(), "processes": procs}
 
     def _state(self, lab_name: str) -> dict:
@@ -191,11 +184,14 @@ class LocalRuntime:
                                     pass  # already installed by load-conn
                     state["nodes"][node]["binder_pid"] = self._start_binder(lab.name, node, namespaces[node], specs)
                     self._save(state)
+            # VPNs the pre-flight already says cannot come up are neither started nor waited for.
+            broken = broken_ends([f for f in preflight(lab) if f.blocks_sa])
             with Phase("IKE", progress, timings):
                 pids = {n: state["nodes"][n]["charon_pid"] for n in lab.sites}
-                state["vpns_up"], state["vpns_skipped"] = self._bring_up_vpns(lab, sessions, pids, progress, sa_timeout)
+                state["vpns_up"], state["vpns_skipped"] = self._bring_up_vpns(lab, sessions, pids, broken, progress,
+                                                                              sa_timeout)
             with Phase("NHTB", progress, timings):
-                self._wait_for_bindings(lab, state, progress)
+                self._wait_for_bindings(lab, state, broken, progress)
             timings["total"] = round(time.monotonic() - t0, 2)
             state["timings"] = timings
             self._save(state)
@@ -212,12 +208,10 @@ class LocalRuntime:
     def _save(self, state: dict) -> None:
         write_file(paths.lab_dir(state["name"]) / "lab.json", json.dumps(state, indent=2))
 
-    def _bring_up_vpns(self, lab: Lab, sessions: dict, pids: dict[str, int], progress: Progress,
+    def _bring_up_vpns(self, lab: Lab, sessions: dict, pids: dict[str, int], broken: set[str], progress: Progress,
                        timeout: float) -> tuple[list[str], list[str]]:
         """Start each VPN from its spoke end (as traffic from the spoke would) and wait until both
-        ends show the IKE SA established and the CHILD SA installed. VPNs the pre-flight already
-        says cannot come up are not waited for."""
-        broken = broken_ends([f for f in preflight(lab) if f.blocks_sa])
+        ends show the IKE SA established and the CHILD SA installed; skip the `broken` ends."""
         pairs = [(a, b) for a, b in vpn_pairs(lab) if a.label not in broken and b.label not in broken]
         skipped = [(a, b) for a, b in vpn_pairs(lab) if (a, b) not in pairs]
         for a, b in skipped:
@@ -226,7 +220,8 @@ class LocalRuntime:
         def initiate(end: VpnEnd) -> None:
             # A session of its own: vici sessions are not shared between threads.
             try:
-                s = charon.session(paths.charon_run(lab.name, end.site.name), pids[end.site.name], time.monotonic() + 10)
+                s = charon.session(paths.charon_run(lab.name, end.site.name), pids[end.site.name],
+                                   time.monotonic() + 10)
                 for _ in s.initiate({"child": end.vpn.name, "ike": end.vpn.name, "timeout": "-1"}):
                     pass
             except Exception:
@@ -261,10 +256,10 @@ class LocalRuntime:
         threading.Thread(target=proc.wait, daemon=True).start()
         return proc.pid
 
-    def _wait_for_bindings(self, lab: Lab, state: dict, progress: Progress, timeout: float = 120) -> None:
+    def _wait_for_bindings(self, lab: Lab, state: dict, broken: set[str], progress: Progress,
+                           timeout: float = 120) -> None:
         """Until each hub's NHTB table holds its static entries and an Auto entry per Junos spoke
         whose VPN is up (the binder learns them from charon)."""
-        broken = broken_ends([f for f in preflight(lab) if f.blocks_sa])
         deadline = time.monotonic() + timeout
         for node, site in lab.sites.items():
             specs = binding_specs(lab, site)
@@ -278,8 +273,8 @@ class LocalRuntime:
                 if want <= have:
                     progress("NHTB", f"{node}: {len(have)} next-hop tunnel binding(s)")
                     break
-                if not charon.alive(state["nodes"][node].get("binder_pid")):
-                    raise LabError(f"{node}: the binder exited:\n{_tail(paths.node_dir(lab.name, node) / 'binder.log')}")
+                if not process.alive(state["nodes"][node].get("binder_pid")):
+                    raise LabError(f"{node}: the binder exited:\n{process.tail(paths.node_dir(lab.name, node) / 'binder.log')}")
                 if time.monotonic() > deadline:
                     raise LabError(f"{node}: NHTB entries missing after {timeout:.0f}s: {sorted(want - have)}")
                 progress("NHTB", "")
@@ -297,9 +292,7 @@ class LocalRuntime:
 
     def rekey(self, lab_name: str, node: str, child: str) -> None:
         """Rekey a CHILD SA now (as its lifetime would), over vici."""
-        state = self._state(lab_name)
-        s = charon.session(paths.charon_run(lab_name, node), state["nodes"][node]["charon_pid"], time.monotonic() + 5)
-        s.rekey({"child": child})
+        self._session(lab_name, node).rekey({"child": child})
 
     def xfrm_netns_stats(self, lab_name: str, node: str) -> dict[str, int]:
         return netns_stats(self._ns(lab_name, node))
@@ -308,11 +301,21 @@ class LocalRuntime:
         self._ns(lab_name, node)
         return charon.log_tail(paths.charon_run(lab_name, node), lines)
 
-    def _ns(self, lab_name: str, node: str) -> str:
+    def _node(self, lab_name: str, node: str) -> dict:
         state = self._state(lab_name)
         if node not in state["nodes"]:
             raise LabError(f"lab {lab_name} has no node '{node}' (nodes: {', '.join(state['nodes'])})")
-        return state["nodes"][node]["ns"]
+        return state["nodes"][node]
+
+    def _ns(self, lab_name: str, node: str) -> str:
+        return self._node(lab_name, node)["ns"]
+
+    def _session(self, lab_name: str, node: str):
+        """A vici session with the node's charon."""
+        pid = self._node(lab_name, node).get("charon_pid")
+        if not pid:
+            raise LabError(f"lab {lab_name}: {node} runs no charon")
+        return charon.session(paths.charon_run(lab_name, node), pid, time.monotonic() + 5)
 
     def nhtb(self, lab_name: str, node: str) -> list[dict]:
         """The node's NHTB table as its binder last wrote it (empty on a spoke, as on Westford)."""
@@ -327,16 +330,14 @@ class LocalRuntime:
         is active (through a multipoint unit only with an NHTB entry for its next hop)."""
         from pyroute2 import NetNS
 
-        state = self._state(lab_name)
-        if node not in state["nodes"]:
-            raise LabError(f"lab {lab_name} has no node '{node}'")
+        ns = self._ns(lab_name, node)
         plan = json.loads((paths.node_dir(lab_name, node) / "plan.json").read_text())
         device = {ln["ifname"]: ln["unit"] or ln["ifname"] for ln in plan["links"]}
         device |= {t["ifname"]: t["unit"] for t in plan["tunnels"]}
         multipoint = {t["ifname"] for t in plan["tunnels"] if t["multipoint"]}
         entries = [Entry(IPv4Address(e["next_hop"]), e["interface"], e["vpn"], e["flag"]) for e in self.nhtb(lab_name, node)]
         addr = IPv4Address(address)
-        with NetNS(state["nodes"][node]["ns"]) as ipr:
+        with NetNS(ns) as ipr:
             names = {ln["index"]: ln.get_attr("IFLA_IFNAME") for ln in ipr.get_links()}
             rows = []
             for r in ipr.get_routes(family=socket.AF_INET, table=254):
@@ -357,8 +358,8 @@ class LocalRuntime:
         """Remove a lab entirely; returns what was removed (for the message)."""
         state = _read_state(lab_name) or {"nodes": {}}
         for node, info in state["nodes"].items():
-            charon.stop(info.get("binder_pid"))
-            charon.stop(info.get("charon_pid"))
+            process.stop(info.get("binder_pid"))
+            process.stop(info.get("charon_pid"))
         ns = set(namespaces or []) | {info["ns"] for info in state["nodes"].values()}
         removed = self.provider.destroy(sorted(ns))
         shutil.rmtree(paths.lab_dir(lab_name), ignore_errors=True)
@@ -376,13 +377,6 @@ class LocalRuntime:
 def _sa_up(session, conn: str) -> bool:
     return any(charon.child_installed(ike) for sa in session.list_sas({"ike": conn})
                for name, ike in charon.plain(sa).items() if name == conn and ike.get("state") == "ESTABLISHED")
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def _remove_if_empty(folder: Path) -> None:

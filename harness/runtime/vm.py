@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import LabError
 from ..files import write_file
+from . import process
 from .paths import VM_DIR
 from .rpc import AGENT_PORT, AgentClient
 
@@ -55,14 +56,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
 @contextmanager
 def _locked():
     """One boot or shutdown at a time, across processes (pytest-xdist workers)."""
@@ -90,7 +83,7 @@ class LabVM:
     def client(self) -> AgentClient | None:
         """A client for the running VM's agent, or None when no VM runs."""
         pid, port, token = self._read("qemu.pid"), self._read("port"), self._read("token")
-        if not (pid and port and token) or not _alive(int(pid)):
+        if not (pid and port and token) or not process.alive(int(pid)):
             return None
         return AgentClient(int(port), token)
 
@@ -162,17 +155,13 @@ class LabVM:
         return dest
 
     def console_tail(self, lines: int = 15) -> str:
-        try:
-            text = (VM_DIR / "console.log").read_text(errors="replace")
-        except OSError:
-            return "(no console log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return process.tail(VM_DIR / "console.log", lines=lines)
 
     def stop(self) -> bool:
         """Shut the VM down (all its labs with it); True when there was one."""
         with _locked():
             pid = self._read("qemu.pid")
-            if not pid or not _alive(int(pid)):
+            if not pid or not process.alive(int(pid)):
                 self._cleanup_files()
                 return False
             c = self.client()
@@ -183,7 +172,7 @@ class LabVM:
                 except (OSError, LabError):
                     pass
             deadline = time.monotonic() + 10
-            while _alive(int(pid)) and time.monotonic() < deadline:
+            while process.alive(int(pid)) and time.monotonic() < deadline:
                 time.sleep(0.2)
             self._kill(int(pid))
             self._cleanup_files()

@@ -86,10 +86,6 @@ class xfrm_usersa_info(_xfrm_base):
     )  # 224 bytes
 
 
-class xfrm_usersa_id(_xfrm_base):
-    fields = (("daddr", "16s"), ("spi", ">I"), ("family", "H"), ("proto", "B"), ("pad", "B"))
-
-
 class xfrm_dump(nlmsg):
     """A dump request: the header alone, as iproute2 sends it."""
     fields = ()

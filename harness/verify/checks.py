@@ -10,7 +10,7 @@ from typing import Callable, TypeVar
 
 from ..drivers.base import NodeDriver
 from ..model.lab import Lab
-from ..model.preflight import ends, peer_end
+from ..model.preflight import ends
 from ..render.binding import binding_specs
 from ..render.strongswan import reqid
 
@@ -144,8 +144,3 @@ def ping(driver: NodeDriver, address: str, count: int = 5, source: str | None = 
     return run_and_expect(f"ping {address}" + (f" from {source}" if source else ""), driver.node,
                           lambda: driver.ping(address, count, source), lambda r: r.received == r.transmitted,
                           f"{count} of {count} replies", lambda r: f"{r.received} of {r.transmitted} replies", timeout)
-
-
-def vpn_peers(lab: Lab, node: str) -> list[str]:
-    """Site names this node has VPNs with."""
-    return sorted({p.site.name for e in ends(lab.sites[node]) if (p := peer_end(lab, e))})

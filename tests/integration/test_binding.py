@@ -14,14 +14,6 @@ from .conftest import unique_name
 from .test_lab_lifecycle import _variant
 
 
-def host_ip(lab, node: str) -> str:
-    return lab.model.host_address(node)
-
-
-def pc_behind(lab, site: str) -> str:
-    return lab.model.lan_host(site)
-
-
 def hub_packets(lab) -> dict[str, int]:
     """Packets through each VPN's SAs on the hub (both directions), by VPN name."""
     hub = lab.model.hub()
@@ -60,14 +52,14 @@ def test_routes_to_spoke_lans_are_active_via_st0(lab):
 @pytest.mark.parametrize("case", ["hub-to-sunnyvale", "hub-to-westford", "spoke-to-spoke"])
 def test_sa_counters_prove_the_mapping(lab, case):
     hub = lab.model.hub()
-    corp_pc = pc_behind(lab, hub.name)
+    corp_pc = lab.model.lan_host(hub.name)
     src, dst, moved = {
-        "hub-to-sunnyvale": (corp_pc, pc_behind(lab, "sunnyvale"), {"sunnyvale-vpn"}),
-        "hub-to-westford": (corp_pc, pc_behind(lab, "westford"), {"westford-vpn"}),
-        "spoke-to-spoke": (pc_behind(lab, "sunnyvale"), pc_behind(lab, "westford"), {"sunnyvale-vpn", "westford-vpn"}),
+        "hub-to-sunnyvale": (corp_pc, lab.model.lan_host("sunnyvale"), {"sunnyvale-vpn"}),
+        "hub-to-westford": (corp_pc, lab.model.lan_host("westford"), {"westford-vpn"}),
+        "spoke-to-spoke": (lab.model.lan_host("sunnyvale"), lab.model.lan_host("westford"), {"sunnyvale-vpn", "westford-vpn"}),
     }[case]
     before = hub_packets(lab)
-    res = ping(lab, src, host_ip(lab, dst), count=3)
+    res = ping(lab, src, lab.model.host_address(dst), count=3)
     assert res["returncode"] == 0 and " 0% packet loss" in res["stdout"], res["stdout"]
     after = hub_packets(lab)
     delta = {vpn: after[vpn] - before[vpn] for vpn in after}
@@ -129,10 +121,10 @@ def test_without_the_static_entry_sunnyvale_is_inactive(lab, tmp_path):
     try:
         rows = lab.rt.nhtb(name, hub.name)
         assert [r["vpn"] for r in rows] == ["westford-vpn"]
-        sunny_pc, west_pc = host_ip(lab, pc_behind(lab, "sunnyvale")), host_ip(lab, pc_behind(lab, "westford"))
+        sunny_pc, west_pc = lab.model.host_address(lab.model.lan_host("sunnyvale")), lab.model.host_address(lab.model.lan_host("westford"))
         route = lab.rt.route(name, hub.name, sunny_pc)["route"]
         assert route["next_hop"] == str(nh.next_hop) and route["active"] is False
-        corp_pc = pc_behind(lab, hub.name)
+        corp_pc = lab.model.lan_host(hub.name)
         lost = lab.rt.exec(name, corp_pc, ["ping", "-c", "2", "-W", "1", sunny_pc])
         assert lost["returncode"] != 0 and "100% packet loss" in lost["stdout"]
         ok = lab.rt.exec(name, corp_pc, ["ping", "-c", "2", "-i", "0.3", "-W", "2", west_pc])
@@ -159,6 +151,6 @@ def test_a_rekey_keeps_traffic_on_its_binding(lab):
     before_spis, before_policies = spis(), bound()
     lab.rt.rekey(lab.name, hub.name, vpn)
     wait_for(lambda: spis() - before_spis, timeout=30)  # a new SA pair is installed
-    res = ping(lab, pc_behind(lab, hub.name), host_ip(lab, pc_behind(lab, spoke.name)))
+    res = ping(lab, lab.model.lan_host(hub.name), lab.model.host_address(lab.model.lan_host(spoke.name)))
     assert res["returncode"] == 0 and " 0% packet loss" in res["stdout"], res["stdout"]
     assert bound() == before_policies

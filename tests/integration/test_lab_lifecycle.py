@@ -153,6 +153,8 @@ def test_a_dead_charon_is_shown_and_cleaned_up(lab):
 
 
 def test_the_host_namespace_is_untouched_by_a_full_cycle(lab):
+    """Natively this compares the very namespace the lab's veths and xfrm state would land in; in VM
+    mode the lab lives in the guest and this checks what the host itself can see (qemu, ports)."""
     before = host_snapshot()
     name = unique_name("host")
     lab.rt.up(str(THREE_SITE), name=name)

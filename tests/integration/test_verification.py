@@ -15,7 +15,6 @@ from harness.render.strongswan import reqid
 from harness.verify import checks
 
 from .conftest import unique_name
-from .test_binding import host_ip, pc_behind
 from .test_lab_lifecycle import _variant
 
 
@@ -26,10 +25,6 @@ def drivers(lab):
 
 def sites(lab):
     return list(lab.model.sites)
-
-
-def lan_unit(site) -> str:
-    return site.lan_units()[0].name
 
 
 def test_confirm_ike_phase_1_status(lab, drivers):
@@ -63,11 +58,11 @@ def test_confirm_static_routes_for_remote_peer_local_lans(lab, drivers):
 def test_check_statistics_and_errors_for_an_ipsec_sa(lab, drivers):
     hub = lab.model.hub()
     d = drivers[hub.name]
-    corp_pc = drivers[pc_behind(lab, hub.name)]
+    corp_pc = drivers[lab.model.lan_host(hub.name)]
     for spoke in (s for s in lab.model.sites.values() if not s.is_hub):
         vpn = next(e.vpn.name for e in ends(hub) if e.gateway.address == spoke.public_address())
         before = d.ipsec_stats(reqid(vpn))
-        result = checks.ping(corp_pc, host_ip(lab, pc_behind(lab, spoke.name)), count=3)
+        result = checks.ping(corp_pc, lab.model.host_address(lab.model.lan_host(spoke.name)), count=3)
         assert result.ok, str(result)
         after = d.ipsec_stats(reqid(vpn))
         assert after.encrypted_packets >= before.encrypted_packets + 3, (vpn, before, after)
@@ -83,21 +78,21 @@ def traffic_cases(lab):
     spokes = [s.name for s in lab.model.sites.values() if not s.is_hub]
     cases = []
     for spoke in spokes:  # PC to PC, hub <-> each spoke, both ways
-        cases += [(pc_behind(lab, hub.name), pc_behind(lab, spoke), None), (pc_behind(lab, spoke), pc_behind(lab, hub.name), None)]
+        cases += [(lab.model.lan_host(hub.name), lab.model.lan_host(spoke), None), (lab.model.lan_host(spoke), lab.model.lan_host(hub.name), None)]
         # the device itself, sourced from its LAN interface (`ping ... interface ge-0/0/0`)
-        cases.append((hub.name, pc_behind(lab, spoke), lan_unit(hub)))
-        cases.append((spoke, pc_behind(lab, hub.name), lan_unit(lab.model.sites[spoke])))
+        cases.append((hub.name, lab.model.lan_host(spoke), hub.lan_units()[0].name))
+        cases.append((spoke, lab.model.lan_host(hub.name), lab.model.sites[spoke].lan_units()[0].name))
     for a in spokes:  # spoke to spoke through the hub, both ways
         for b in spokes:
             if a != b:
-                cases.append((pc_behind(lab, a), pc_behind(lab, b), None))
+                cases.append((lab.model.lan_host(a), lab.model.lan_host(b), None))
     return cases
 
 
 def test_traffic_flow_across_the_vpn(lab, drivers):
     failures = []
     for src, dst, source in traffic_cases(lab):
-        r = checks.ping(drivers[src], host_ip(lab, dst), count=3, source=source)
+        r = checks.ping(drivers[src], lab.model.host_address(dst), count=3, source=source)
         if not r.ok:
             failures.append(str(r))
     assert not failures, "\n".join(failures)
@@ -125,7 +120,7 @@ def test_untrust_answers_ike_but_not_ping(lab, drivers):
 def test_lan_to_internet_is_source_natted_tunnel_traffic_is_not(lab, drivers):
     hub = lab.model.hub()
     internet = next(h for h, host in lab.model.hosts.items() if host.forwarding)
-    corp_pc = drivers[pc_behind(lab, hub.name)]
+    corp_pc = drivers[lab.model.lan_host(hub.name)]
     # An address of the router's far side: it has no route back to the LAN, so a reply proves NAT.
     hub_side = hub.connected_unit_for(hub.public_address()).addresses[0].network
     far = next(str(a.ip) for _, a, _ in lab.model.hosts[internet].addresses if a.ip not in hub_side)
@@ -135,7 +130,7 @@ def test_lan_to_internet_is_source_natted_tunnel_traffic_is_not(lab, drivers):
     nat_after = nft_counter(lab, hub.name, "srcnat", "policy")
     assert nat_after > nat_before
     spoke = next(s for s in lab.model.sites.values() if not s.is_hub)
-    r = checks.ping(corp_pc, host_ip(lab, pc_behind(lab, spoke.name)), count=2)
+    r = checks.ping(corp_pc, lab.model.host_address(lab.model.lan_host(spoke.name)), count=2)
     assert r.ok, str(r)
     assert nft_counter(lab, hub.name, "srcnat", "policy") == nat_after  # tunnel traffic is not translated
 
@@ -143,8 +138,8 @@ def test_lan_to_internet_is_source_natted_tunnel_traffic_is_not(lab, drivers):
 def test_tcp_syn_through_the_tunnel_is_clamped(lab):
     hub = lab.model.hub()
     spoke = next(s for s in lab.model.sites.values() if not s.is_hub and s.os == "junos")
-    src, dst = pc_behind(lab, hub.name), pc_behind(lab, spoke.name)
-    dst_ip = host_ip(lab, dst)
+    src, dst = lab.model.lan_host(hub.name), lab.model.lan_host(spoke.name)
+    dst_ip = lab.model.host_address(dst)
     captured = {}
 
     def capture():
@@ -191,12 +186,12 @@ def test_spoke_to_spoke_needs_the_intra_zone_policy(lab, tmp_path):
     try:
         d = for_lab(name)
         spokes = [s.name for s in lab.model.sites.values() if not s.is_hub]
-        a, b = pc_behind(lab, spokes[0]), pc_behind(lab, spokes[1])
+        a, b = lab.model.lan_host(spokes[0]), lab.model.lan_host(spokes[1])
         denied = nft_counter(lab, hub.name, "forward", "default policy", lab_name=name)
-        r = d[a].ping(host_ip(lab, b), count=2)
+        r = d[a].ping(lab.model.host_address(b), count=2)
         assert r.received == 0, r.output
         assert nft_counter(lab, hub.name, "forward", "default policy", lab_name=name) >= denied + 2
-        ok = checks.ping(d[pc_behind(lab, hub.name)], host_ip(lab, b), count=2)
+        ok = checks.ping(d[lab.model.lan_host(hub.name)], lab.model.host_address(b), count=2)
         assert ok.ok, str(ok)
     finally:
         lab.rt.down(name)
@@ -212,12 +207,12 @@ def test_a_broken_spoke_fails_its_own_checks_by_name(lab):
         lab.rt.exec(name, "westford", ["kill", str(state["nodes"]["westford"]["charon_pid"])])
         west = checks.phase1(lab.model, d["westford"], timeout=5)
         assert not west.ok and "westford" in str(west) and "expected UP" in str(west)
-        west_pc = pc_behind(lab, "westford")
-        hub_pc = pc_behind(lab, lab.model.hub().name)
-        traffic = checks.ping(d[west_pc], host_ip(lab, hub_pc), count=2, timeout=5)
+        west_pc = lab.model.lan_host("westford")
+        hub_pc = lab.model.lan_host(lab.model.hub().name)
+        traffic = checks.ping(d[west_pc], lab.model.host_address(hub_pc), count=2, timeout=5)
         assert not traffic.ok and west_pc in str(traffic)
         other = next(s.name for s in lab.model.sites.values() if not s.is_hub and s.name != "westford")
         assert checks.phase1(lab.model, d[other]).ok
-        assert checks.ping(d[pc_behind(lab, other)], host_ip(lab, hub_pc), count=2).ok
+        assert checks.ping(d[lab.model.lan_host(other)], lab.model.host_address(hub_pc), count=2).ok
     finally:
         lab.rt.down(name)

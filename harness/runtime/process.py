@@ -1,0 +1,46 @@
+"""The lab's own processes (charon, the binder): alive, stopped, their log's tail."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def stop(pid: int | None, timeout: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL if it is still there after `timeout`."""
+    if not alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def tail(*paths: Path, lines: int = 20) -> str:
+    """The last lines of the given logs, read in order (missing ones skipped)."""
+    text = ""
+    for p in paths:
+        try:
+            text += p.read_text(errors="replace")
+        except OSError:
+            continue
+    return "\n".join(text.splitlines()[-lines:]) or "(no log)"
