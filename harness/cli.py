@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 
 from rich.console import Console
@@ -17,10 +19,15 @@ from .errors import LabError
 from .runtime import backend
 from .runtime.vm import LabVM
 from .drivers import for_lab
-from .verify import junos_show
+from .render.nftables import TRACE_TERMS, trace_table
+from .verify import ikelog, junos_show
+from .verify.diagnose import TITLES, diagnose
+from .verify.rehearse import html_report, read_change, rehearse
 from .verify.suite import verify as verify_lab
 from .files import write_file
+from .model.change import change_script, write_changed_lab
 from .model.faults import apply_fault, load_faults
+from .model.spoke import SpokeRequest, add_spoke
 from .model.lab import Lab, load_lab
 from .model.preflight import preflight
 from .render.bundle import render_node
@@ -245,6 +252,180 @@ def cmd_verify(args) -> int:
     return 0
 
 
+def _drivers(args):
+    name = _lab_name(args)
+    drivers = for_lab(name)
+    return name, drivers, next(iter(drivers.values())).model
+
+
+def _node(model: Lab, node: str | None, sites_only: bool = True) -> str:
+    node = node or (model.hub().name if model.hub() else next(iter(model.sites)))
+    if node not in (model.sites if sites_only else model.nodes):
+        raise LabError(f"lab {model.name} has no {'site' if sites_only else 'node'} '{node}' "
+                       f"({', '.join(model.sites if sites_only else model.nodes)})")
+    return node
+
+
+def cmd_diagnose(args) -> int:
+    name, drivers, model = _drivers(args)
+    if args.node:
+        _node(model, args.node)
+    d = diagnose(model, drivers, args.node)
+    if args.format == "json":
+        out.print_json(json.dumps(asdict(d)))
+        return 0 if d.healthy else 1
+    table = Table(title=f"lab {name}: bottom-up, as the note troubleshoots" + (f" (around {args.node})" if args.node else ""))
+    for col in ("layer", "result", "what"):
+        table.add_column(col, overflow="fold")
+    for st in d.steps:
+        table.add_row(TITLES.get(st.layer, st.layer), "[green]ok[/]" if st.ok else "[red]FAILED[/]", escape(st.what))
+    out.print(table)
+    if d.healthy:
+        out.print(f"lab {name}: healthy, every layer checked out")
+        return 0
+    out.print(f"[red]first failing layer[/]: {TITLES.get(d.layer, d.layer)} on {d.node}"
+              + (f" (role: {d.role})" if d.role else ""))
+    out.print(f"[bold]cause[/]: {d.cause}: {escape(d.summary)}")
+    out.print(f"[bold]fix[/]: {escape(d.advice)}")
+    if d.evidence:
+        out.print("[bold]evidence[/]:")
+        for line in d.evidence:
+            out.print("  " + escape(line), soft_wrap=True)
+    return 1
+
+
+def cmd_log(args) -> int:
+    name, drivers, model = _drivers(args)
+    node = _node(model, args.node)
+    text = drivers[node].log(args.lines)
+    out.print(escape(ikelog.kmd(text) if args.what == "kmd" else text), soft_wrap=True)
+    return 0
+
+
+def _filters(specs: list[str]) -> list[dict[str, str]]:
+    out_ = []
+    for spec in specs:
+        f = {}
+        for term in spec.split(","):
+            key, sep, value = term.partition("=")
+            if not sep or not value:
+                raise LabError(f"--filter {spec}: terms are name=value, comma-separated ({', '.join(TRACE_TERMS)})")
+            f[key.strip()] = value.strip()
+        out_.append(f)
+    return out_
+
+
+def cmd_trace(args) -> int:
+    name, drivers, model = _drivers(args)
+    node = _node(model, args.node)
+    filters = _filters(args.filter)
+    if not filters:
+        raise LabError("trace flow needs at least one --filter (as Junos needs a packet-filter)")
+    ping_from = ping_to = None
+    if args.ping:
+        ping_from, _, ping_to = args.ping.partition(":")
+        _node(model, ping_from, sites_only=False)
+    trace_table(model.sites.get(node), filters)  # bad terms fail here, before anything is loaded
+    packets = drivers[node].flow_trace(filters, args.duration, ping_from, ping_to)
+    for p in packets:
+        out.print(escape(p.summary()), soft_wrap=True)
+        if args.detail:
+            for step in p.steps:
+                out.print("    " + escape(step), soft_wrap=True)
+    out.print(f"{len(packets)} packet(s) matched on {node} in {args.duration:g}s")
+    return 0
+
+
+def cmd_spoke(args) -> int:
+    lab = _load(args)
+    try:
+        req = SpokeRequest(args.spoke_name, IPv4Interface(args.public), IPv4Network(args.lan),
+                           IPv4Address(args.tunnel_ip), args.like or _default_like(lab), args.nhtb or "")
+    except ValueError as e:
+        raise LabError(f"spoke add: {e}") from None
+    if not req.nhtb:  # a Junos peer announces its next hop; anything else needs a static entry
+        req = replace(req, nhtb="auto" if lab.sites[req.like].os == "junos" else "static")
+    change = add_spoke(lab, req)
+    out_dir = Path(args.out or f"spoke-{req.name}")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise LabError(f"{out_dir}: exists and is not empty (choose another --out)")
+    try:
+        topo = write_changed_lab(args.topology, change, out_dir)
+        new = load_lab(topo)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)  # bad input leaves nothing behind
+        raise
+    script = write_file(out_dir / "change.set", change_script(change))
+    findings = preflight(new)
+    for f in findings:
+        err.print(f"[yellow]pre-flight[/]: {f}", soft_wrap=True)
+    out.print(escape(change_script(change)), soft_wrap=True)
+    out.print(f"wrote {out_dir}/: {topo.name}, lab/ ({', '.join(sorted(p.name for p in (out_dir / 'lab').iterdir()))}), "
+              f"{script.name}; rehearse it with: nhtb-lab rehearse {out_dir}")
+    if findings and not args.allow_findings:
+        err.print(f"{len(findings)} pre-flight finding(s): the change would not work as written "
+                  "(--allow-findings keeps it, to rehearse the mistake)")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return 1
+    return 0
+
+
+def _default_like(lab: Lab) -> str:
+    return next(s.name for s in lab.sites.values() if not s.is_hub)
+
+
+def cmd_rehearse(args) -> int:
+    folder = Path(args.change)
+    try:
+        topo, base, meta = read_change(folder)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        raise LabError(f"rehearse: {e}") from None
+    load_lab(base)  # bad input fails here, before anything is made
+    new = load_lab(topo)
+    for f in preflight(new):  # predictions: the rehearsal confirms or refutes them
+        err.print(f"[yellow]pre-flight[/]: {f}", soft_wrap=True)
+    name = args.name or f"{load_lab(base).name}-rehearsal"
+    progress = ProgressPrinter()
+    rt = backend.choose(args.runtime, progress)
+    try:
+        r = rehearse(folder, rt, for_lab, name, progress, watch_seconds=args.watch)
+    finally:
+        if not args.keep:
+            backend.down(name)
+    table = Table(title=f"rehearsal of {r.change}")
+    for col in ("", "result"):
+        table.add_column(col, overflow="fold")
+    lost = sum(v[0] for v in r.impact.lost_pings.values())
+    sent = sum(v[1] for v in r.impact.lost_pings.values())
+    failed = [c for c in r.checks if not c.ok]
+    ok = lambda b: "[green]ok[/]" if b else "[red]FAILED[/]"  # noqa: E731
+    table.add_row("new node(s)", ", ".join(r.new_nodes) or "-")
+    table.add_row("new spoke verified", ok(r.new_spoke_ok))
+    table.add_row("verification suite", f"{ok(not failed)}: {len(r.checks) - len(failed)} of {len(r.checks)} checks passed")
+    table.add_row("existing SAs re-negotiated", ok(not r.impact.renegotiated) + "".join(
+        f"\n{escape(x)}" for x in r.impact.renegotiated))
+    table.add_row("routes or NHTB changed", ok(not r.impact.routes_changed) + "".join(
+        f"\n{escape(x)}" for x in r.impact.routes_changed))
+    table.add_row("pings lost during the change", f"{ok(lost == 0)}: {lost} of {sent}")
+    table.add_row("reachability lost", ok(not r.impact.unreachable) + "".join(f"\n{x}" for x in r.impact.unreachable))
+    table.add_row("time", ", ".join(f"{k} {v}s" for k, v in r.seconds.items()))
+    out.print(table)
+    for c in failed:
+        out.print(f"[red]FAILED[/] {escape(str(c))}", soft_wrap=True)
+    if r.diagnosis and not r.diagnosis.healthy:
+        d = r.diagnosis
+        out.print(f"[bold]why[/]: {TITLES.get(d.layer, d.layer)} on {d.node}: {d.cause}: {escape(d.summary)}", soft_wrap=True)
+        out.print(f"[bold]fix[/]: {escape(d.advice)}", soft_wrap=True)
+    report = write_file(Path(args.report or Path("build") / f"rehearsal-{name}.html"), html_report(r, new))
+    write_file(report.with_suffix(".json"), r.to_json())
+    out.print(f"report: {report} (and {report.with_suffix('.json').name})")
+    if r.ok:
+        out.print(f"rehearsal passed: {r.change} works and touched nothing else")
+        return 0
+    err.print("rehearsal failed: the change breaks something (see above)")
+    return 1
+
+
 def cmd_fault(args) -> int:
     faults = load_faults(args.faults)
     if args.action == "list":
@@ -307,6 +488,53 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", help="for apply: the folder for the patched lab")
     f.add_argument("--faults", default=str(REPO / "lab" / "faults.yml"))
     f.set_defaults(func=cmd_fault)
+
+    dg = sub.add_parser("diagnose", help="troubleshoot the running lab bottom-up as the note does; stops at the first failing layer")
+    dg.add_argument("--node", help="only what involves this site")
+    dg.add_argument("--name", help="lab name (default: the topology's)")
+    dg.add_argument("--format", choices=["text", "json"], default="text")
+    dg.set_defaults(func=cmd_diagnose)
+
+    lg = sub.add_parser("log", help="a node's IKE log: `log kmd` in kmd's words, `log charon` as charon wrote it")
+    lg.add_argument("what", choices=["kmd", "charon"])
+    lg.add_argument("--node", help="the site (default: the hub)")
+    lg.add_argument("--name", help="lab name (default: the topology's)")
+    lg.add_argument("--lines", type=int, default=2000, help="how much of charon's log to read")
+    lg.set_defaults(func=cmd_log)
+
+    tr = sub.add_parser("trace", help="`trace flow`: security flow traceoptions with packet filters")
+    tr.add_argument("what", choices=["flow"])
+    tr.add_argument("--node", help="the site to trace on (default: the hub)")
+    tr.add_argument("--name", help="lab name (default: the topology's)")
+    tr.add_argument("--filter", action="append", default=[],
+                    help="a packet filter: terms (AND) as name=value,...: " + ", ".join(TRACE_TERMS)
+                    + "; repeat for more filters (OR); reply traffic is matched too")
+    tr.add_argument("--duration", type=float, default=5.0, help="seconds to trace")
+    tr.add_argument("--ping", metavar="NODE:ADDRESS", help="meanwhile, ping ADDRESS from lab node NODE")
+    tr.add_argument("--detail", action="store_true", help="every chain and rule each packet went through")
+    tr.set_defaults(func=cmd_trace)
+
+    sp = sub.add_parser("spoke", help="`spoke add`: generate a new spoke like an existing one, and the change on the others")
+    sp.add_argument("action", choices=["add"])
+    sp.add_argument("--name", dest="spoke_name", required=True, help="the new spoke's node name")
+    sp.add_argument("--public", required=True, metavar="A.B.C.D/30", help="its Internet address and prefix")
+    sp.add_argument("--lan", required=True, metavar="P/LEN", help="its LAN")
+    sp.add_argument("--tunnel-ip", required=True, metavar="T", help="its st0/tunnel.1 address, in the hub's tunnel subnet")
+    sp.add_argument("--like", help="the spoke to duplicate (default: the first spoke)")
+    sp.add_argument("--nhtb", choices=["static", "auto"], help="default: auto for a Junos spoke, static otherwise")
+    sp.add_argument("--out", help="the folder to write (default: spoke-NAME)")
+    sp.add_argument("--allow-findings", action="store_true", help="keep a change the pre-flight says will not work")
+    sp.set_defaults(func=cmd_spoke)
+
+    rh = sub.add_parser("rehearse", help="rehearse a change (a folder from `spoke add`): apply it in place to the lab "
+                        "as it is today, verify everything, report the blast radius")
+    rh.add_argument("change", help="the change folder")
+    rh.add_argument("--name", help="lab name for the rehearsal (default: <lab>-rehearsal)")
+    rh.add_argument("--runtime", choices=["auto", "native", "vm"], default=os.environ.get("NHTB_RUNTIME", "auto"))
+    rh.add_argument("--keep", action="store_true", help="leave the rehearsal lab running afterwards")
+    rh.add_argument("--watch", type=float, default=30.0, help="seconds of background pings around the change")
+    rh.add_argument("--report", help="the HTML report's path (default: build/rehearsal-NAME.html)")
+    rh.set_defaults(func=cmd_rehearse)
 
     v = sub.add_parser("verify", help="run the note's verification steps on the running lab")
     v.add_argument("--name", help="lab name (default: the topology's)")

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .nft_trace import TracedPacket
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,14 @@ class PingResult:
     output: str = field(repr=False, default="")
 
 
+@dataclass(frozen=True)
+class InitiateResult:
+    ok: bool
+    error: str | None
+    log: tuple[str, ...] = ()  # the initiator's log lines of this attempt
+    has_phase2: bool = True  # False: the VPN has nothing to negotiate in phase 2 (no CHILD config)
+
+
 class NodeDriver(ABC):
     """One node of a running lab, asked the note's questions."""
 
@@ -134,10 +146,26 @@ class NodeDriver(ABC):
     def route(self, address: str) -> Route | None: ...
 
     @abstractmethod
-    def ping(self, address: str, count: int = 5, source: str | None = None) -> PingResult:
-        """`ping <address> [interface <source>] count N`; source is a device interface name
-        (ge-0/0/0) or an address."""
+    def ping(self, address: str, count: int = 5, source: str | None = None, size: int | None = None,
+             df: bool = False) -> PingResult:
+        """`ping <address> [interface <source>] count N [size S] [do-not-fragment]`; source is a
+        device interface name (ge-0/0/0) or an address."""
 
     @abstractmethod
     def log(self, lines: int = 50) -> str:
         """The node's IKE log (kmd on Junos, charon on a stand-in)."""
+
+    @abstractmethod
+    def initiate(self, vpn: str) -> InitiateResult:
+        """Start a VPN from this node now (as traffic to it would) and report how it went."""
+
+    @abstractmethod
+    def flow_trace(self, filters: list[dict[str, str]], duration: float = 4.0,
+                   ping_from: str | None = None, ping_to: str | None = None) -> list["TracedPacket"]:
+        """Flow traceoptions with these packet filters for `duration` seconds, while the lab node
+        `ping_from` pings `ping_to` (optional): the packets and the rule that decided each."""
+
+    @abstractmethod
+    def syn_mss(self, to_node: str, address: str, port: int = 5001) -> int | None:
+        """From this host, open a TCP connection to address:port and return the MSS option the
+        SYN carries when it reaches the host `to_node` (None: no SYN arrived)."""

@@ -7,7 +7,9 @@ import re
 from ..model.lab import Lab
 from ..model.ifnames import linux_ifname
 from ..render.strongswan import DH_GROUPS
-from .base import IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, Route
+from . import nft_trace
+from .base import InitiateResult, IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, Route
+from .nft_trace import TracedPacket
 
 # strongSwan's algorithm names -> Junos's.
 ENCRYPTION = {("AES_CBC", "128"): "aes-128-cbc", ("AES_CBC", "192"): "aes-192-cbc", ("AES_CBC", "256"): "aes-256-cbc",
@@ -127,10 +129,15 @@ class LinuxDriver(NodeDriver):
             raise ValueError(f"{self.node}: interface {source} has no address")
         return str(unit.addresses[0].ip)
 
-    def ping(self, address: str, count: int = 5, source: str | None = None) -> PingResult:
+    def ping(self, address: str, count: int = 5, source: str | None = None, size: int | None = None,
+             df: bool = False) -> PingResult:
         argv = ["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "2"]
         if source:
             argv += ["-I", self._source_address(source)]
+        if size is not None:
+            argv += ["-s", str(size)]
+        if df:
+            argv += ["-M", "do"]
         res = self.rt.exec(self.lab, self.node, argv + [address], timeout=count * 3 + 10)
         m = re.search(r"(\d+) packets transmitted, (\d+) received", res["stdout"])
         tx, rx = (int(m.group(1)), int(m.group(2))) if m else (count, 0)
@@ -138,3 +145,14 @@ class LinuxDriver(NodeDriver):
 
     def log(self, lines: int = 50) -> str:
         return self.rt.charon_log(self.lab, self.node, lines) if self.site else ""
+
+    def initiate(self, vpn: str) -> InitiateResult:
+        r = self.rt.initiate(self.lab, self.node, vpn)
+        return InitiateResult(r["ok"], r["error"], tuple(r["log"]), r["child"])
+
+    def flow_trace(self, filters: list[dict[str, str]], duration: float = 4.0,
+                   ping_from: str | None = None, ping_to: str | None = None) -> list[TracedPacket]:
+        return nft_trace.parse(self.rt.trace(self.lab, self.node, filters, duration, ping_from, ping_to)["lines"])
+
+    def syn_mss(self, to_node: str, address: str, port: int = 5001) -> int | None:
+        return self.rt.syn_mss(self.lab, self.node, to_node, address, port)["mss"]

@@ -64,7 +64,8 @@ def binding_specs(lab: Lab, site: Site) -> list[dict]:
                 if punit and punit.addresses:
                     auto = str(punit.addresses[0].ip)
             vpns[end.vpn.name] = {"reqid": reqid(end.vpn.name), "local": str(end.local_address),
-                                  "remote": str(end.gateway.address), "auto_next_hop": auto}
+                                  "remote": str(end.gateway.address), "auto_next_hop": auto,
+                                  "proxy_id": [str(end.vpn.proxy_id.local), str(end.vpn.proxy_id.remote)]}
         specs.append({
             "unit": unit.name, "ifname": linux_ifname(site.os, unit.name), "if_id": if_id(unit.name),
             "vpns": vpns, "static": [{"next_hop": str(nh.next_hop), "vpn": nh.vpn} for nh in unit.next_hop_tunnels],

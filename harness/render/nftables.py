@@ -144,3 +144,48 @@ def ruleset(site: Site) -> str:
                 "    }"]
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+# ---- flow traceoptions ----------------------------------------------------------------------
+TRACE_TABLE = "nhtb_trace"
+# Filter terms, as `set security flow traceoptions packet-filter NAME <term> <value>` names them.
+TRACE_TERMS = ("source-prefix", "destination-prefix", "protocol", "source-port", "destination-port", "interface")
+_PROTOCOLS = {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "esp": "esp", "1": "icmp", "6": "tcp", "17": "udp", "50": "esp"}
+
+
+def trace_table(site: Site | None, filters: list[dict[str, str]]) -> str:
+    """A table that marks packets for `nft monitor trace` as Junos packet filters select them:
+    the terms of one filter all match (AND), any filter may match (OR), and reply traffic of a
+    connection whose original direction matches is traced too (conntrack's original tuple).
+    It hooks after conntrack and before the policies, for forwarded and local traffic alike."""
+    rules = []
+    for i, f in enumerate(filters):
+        unknown = set(f) - set(TRACE_TERMS)
+        if unknown:
+            raise ConfigError(f"packet filter {i + 1}: unknown term(s) {', '.join(sorted(unknown))} "
+                              f"(terms: {', '.join(TRACE_TERMS)})")
+        m = []
+        if "source-prefix" in f:
+            m.append(f"ct original ip saddr {f['source-prefix']}")
+        if "destination-prefix" in f:
+            m.append(f"ct original ip daddr {f['destination-prefix']}")
+        if "protocol" in f:
+            proto = _PROTOCOLS.get(f["protocol"].lower())
+            if proto is None:
+                raise ConfigError(f"packet filter {i + 1}: protocol {f['protocol']}: one of {', '.join(sorted(set(_PROTOCOLS.values())))}")
+            m.append(f"meta l4proto {proto}")  # the same in both directions
+        if ("source-port" in f or "destination-port" in f) and f.get("protocol", "").lower() not in ("tcp", "udp", "6", "17"):
+            raise ConfigError(f"packet filter {i + 1}: a port needs protocol tcp or udp")
+        for term, key in (("source-port", "proto-src"), ("destination-port", "proto-dst")):
+            if term in f:
+                if not f[term].isdigit() or not 0 < int(f[term]) < 65536:
+                    raise ConfigError(f"packet filter {i + 1}: {term} {f[term]}: a port number (1-65535)")
+                m.append(f"ct original {key} {int(f[term])}")
+        if "interface" in f:
+            name = linux_ifname(site.os, f["interface"]) if site else f["interface"]
+            m.append(f'iifname "{name}"')
+        rules.append(f"        {' '.join(m)} meta nftrace set 1 {_comment(f'packet-filter {i + 1}')}".replace("  meta", " meta"))
+    chains = []
+    for chain, hook in (("pre", "prerouting"), ("out", "output")):
+        chains += [f"    chain {chain} {{", f"        type filter hook {hook} priority -150; policy accept;", *rules, "    }"]
+    return "\n".join([f"table inet {TRACE_TABLE} {{", *chains, "}"]) + "\n"

@@ -84,7 +84,9 @@ def connections(site: Site) -> dict:
             "rekey_time": f"{min(p.lifetime for p in ike.proposals)}s",
             "local": {"auth": "psk", "id": local},
             "remote": {"auth": "psk", "id": remote},
-            "children": {vpn.name: _child(site, vpn)},
+            # Without bind-interface (and no policy naming the VPN) Junos has no traffic to
+            # protect, so phase 2 cannot complete: no CHILD_SA config, as the peer will find.
+            "children": {vpn.name: _child(site, vpn)} if vpn.bind_interface else {},
         }
     return out
 

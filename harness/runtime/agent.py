@@ -24,7 +24,7 @@ from pyroute2 import IPRoute
 from ..errors import LabError
 from . import probe
 from .local import LocalRuntime
-from .rpc import AGENT_PORT, RUNTIME_CALLS
+from .rpc import AGENT_PORT, PROGRESS_CALLS, RUNTIME_CALLS
 
 GUEST_ADDR = ("10.0.2.15", 24)  # qemu user networking's default guest address
 
@@ -108,8 +108,8 @@ class Handler(socketserver.StreamRequestHandler):
         if method == "probe":
             r = probe.probe()
             return {"release": r.release, "missing": r.missing}
-        if method == "up":
-            return rt.up(progress=progress, **p)
+        if method == "up" or method in PROGRESS_CALLS:
+            return getattr(rt, method)(progress=progress, **p)
         if method in RUNTIME_CALLS:
             return getattr(rt, method)(**p)
         if method == "kernel_log":

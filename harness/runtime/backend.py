@@ -45,6 +45,11 @@ class RemoteRuntime:
             return self.up(topology, name, progress, sa_timeout, retries - 1)
 
 
+    def apply(self, lab_name: str, topology: str, progress: Progress | None = None, sa_timeout: float = 90) -> dict:
+        return self.client.call("apply", {"lab_name": lab_name, "topology": topology, "sa_timeout": sa_timeout},
+                                on_event=progress, timeout=900)
+
+
 def _forward(name: str):
     signature = inspect.signature(getattr(LocalRuntime, name))
 

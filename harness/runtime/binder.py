@@ -4,7 +4,8 @@ One process per hub, in the hub's network namespace, started by `up` beside char
 a route change in the namespace (rtnetlink), on an SA coming up or going down (vici events),
 on SIGHUP (the spec file changed) and every few seconds regardless; then it computes the wanted
 policies and applies only the difference (update what is missing or different, delete what is
-extra), so re-syncs are idempotent. It writes the NHTB table as JSON for `show`.
+extra), so re-syncs are idempotent. It writes the NHTB table as JSON for `show`. Like kmd, it
+refuses a phase 2 whose proxy IDs differ from the configured ones (strongSwan would narrow).
 
     python -m harness.runtime.binder --ns NS --spec SPEC.json --vici SOCKET --table NHTB.json
 """
@@ -29,7 +30,7 @@ from pyroute2.netlink.rtnl import RTMGRP_IPV4_ROUTE
 
 from ..files import write_file
 from ..render.binding import desired_policies, nhtb_table
-from .charon import child_installed, connect, plain
+from .charon import LOG_IN_RUN, child_installed, connect, plain
 from .xfrm import Policy, XfrmSocket
 
 RESYNC = 2.0  # seconds between syncs when nothing happens
@@ -37,6 +38,16 @@ RESYNC = 2.0  # seconds between syncs when nothing happens
 
 def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} binder: {message}", flush=True)
+
+
+# The mark the harness puts on IKE log lines it writes itself (the kmd view translates them).
+PROXY_ID_MISMATCH = "proxy IDs do not match the configured ones:"
+
+
+def kmd_log(path: Path, message: str) -> None:
+    """Append a line to the node's IKE log in charon's own format, tagged [KMD]."""
+    with open(path, "a") as f:
+        f.write(f"{time.strftime('%b %e %T')} 00[KMD] {message}\n")
 
 
 def vpns_up(session: vici.Session) -> set[str]:
@@ -71,6 +82,7 @@ def reconcile(sock: XfrmSocket, specs: list[dict], up: set[str], routes, log=lam
 class Binder:
     def __init__(self, ns: str, spec_path: Path, vici_path: str, table_path: Path):
         self.ns, self.spec_path, self.vici_path, self.table_path = ns, spec_path, vici_path, table_path
+        self.log_path = Path(vici_path).parent / LOG_IN_RUN
         self.wake = threading.Event()
         self.load_spec()
         pnetns.pushns(ns)  # every socket below is opened inside the hub's namespace
@@ -114,7 +126,33 @@ class Binder:
                 out.append((IPv4Network(f"{dst}/{r['dst_len']}"), IPv4Address(r.get_attr("RTA_GATEWAY"))))
         return out
 
+    def enforce_proxy_ids(self) -> None:
+        """Junos accepts a phase 2 only for the proxy IDs it is configured with; strongSwan's
+        responder narrows to any subset. Delete a CHILD SA whose traffic selectors differ and
+        say so in the node's IKE log in kmd's words."""
+        want = {name: v.get("proxy_id") for spec in self.specs for name, v in spec["vpns"].items()}
+        for sa in self.session.list_sas():
+            for name, ike in plain(sa).items():
+                for child in (ike.get("child-sas") or {}).values():
+                    pid = want.get(child.get("name"))
+                    if not pid or child.get("state") != "INSTALLED":
+                        continue
+                    seen = [",".join(child.get("local-ts") or []), ",".join(child.get("remote-ts") or [])]
+                    if seen == pid:
+                        continue
+                    # A session of its own: a streamed command must not share the sync's session.
+                    for _ in connect(self.vici_path).terminate({"child-id": child["uniqueid"]}):
+                        pass
+                    kmd_log(self.log_path, f"<{name}|{ike.get('uniqueid')}> {PROXY_ID_MISMATCH} "
+                            f"received local={seen[0]} remote={seen[1]}, configured local={pid[0]} remote={pid[1]}, "
+                            f"peer {ike.get('remote-host')}: CHILD_SA deleted")
+                    log(f"{name}: proxy IDs {seen} differ from {pid}: CHILD SA deleted")
+
     def sync(self) -> dict:
+        try:
+            self.enforce_proxy_ids()
+        except Exception as e:  # noqa: BLE001 - enforcement must not stop the binding
+            log(f"proxy-id check failed: {e}")
         table, changes = reconcile(self.xfrm, self.specs, vpns_up(self.session), self.routes, log)
         self.syncs += 1
         write_file(self.table_path, json.dumps({"entries": table, "syncs": self.syncs, "time": time.time()}, indent=2))

@@ -1,9 +1,11 @@
 """Configure one node inside its namespace from its rendered plan: shared by every runtime."""
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from pyroute2 import NetNS
+from pyroute2.netlink.exceptions import NetlinkError
 
 from ..errors import LabError
 from ..render.netplan import NodePlan
@@ -17,17 +19,28 @@ def _index(ipr: NetNS, ifname: str, node: str) -> int:
     return found[0]
 
 
+def _add_address(ipr: NetNS, idx: int, a) -> None:
+    try:
+        ipr.addr("add", index=idx, address=str(a.ip), prefixlen=a.network.prefixlen)
+    except NetlinkError as e:
+        if e.code != errno.EEXIST:  # already there: a re-applied plan
+            raise
+
+
 def configure_links(ns: str, plan: NodePlan) -> None:
-    """Addresses, tunnel (xfrm) interfaces, sysctls and routes."""
+    """Addresses, tunnel (xfrm) interfaces, sysctls and routes. Applying a plan again (a changed
+    config, in place) adds what is new and leaves what is there."""
     with NetNS(ns) as ipr:
         ipr.link("set", index=_index(ipr, "lo", plan.node), state="up")
         for link in plan.links:
             idx = _index(ipr, link.ifname, plan.node)
             ipr.link("set", index=idx, state="up")
             for a in link.addresses:
-                ipr.addr("add", index=idx, address=str(a.ip), prefixlen=a.network.prefixlen)
+                _add_address(ipr, idx, a)
         for t in plan.tunnels:
             extra = {"xfrm_link": _index(ipr, t.underlay, plan.node)} if t.underlay else {}
+            if ipr.link_lookup(ifname=t.ifname):
+                continue
             try:
                 ipr.link("add", ifname=t.ifname, kind="xfrm", xfrm_if_id=t.if_id, **extra)
             except Exception as e:  # the kernel probe normally catches this first
@@ -35,7 +48,7 @@ def configure_links(ns: str, plan: NodePlan) -> None:
             idx = _index(ipr, t.ifname, plan.node)
             ipr.link("set", index=idx, state="up")
             for a in t.addresses:
-                ipr.addr("add", index=idx, address=str(a.ip), prefixlen=a.network.prefixlen)
+                _add_address(ipr, idx, a)
         nsexec.write_sysctls(ns, plan.sysctls)
         for r in plan.routes:
             spec = {"dst": str(r.prefix)}

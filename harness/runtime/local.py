@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Callable
@@ -22,12 +24,14 @@ from typing import Callable
 from ..errors import LabError
 from ..files import write_file
 from ..model.lab import Lab, load_lab
-from ..model.preflight import VpnEnd, broken_ends, preflight, vpn_pairs
+from ..model.preflight import VpnEnd, broken_ends, ends, preflight, vpn_pairs
 from ..render import strongswan
 from ..render.binding import Entry, binding_specs, route_active
 from ..render.bundle import render_node
+from ..render.nftables import ruleset as nftables_ruleset
+from ..render.nftables import trace_table
 from ..render.netplan import lab_plan
-from . import charon, configure, nsexec, paths, process
+from . import charon, configure, nsexec, paths, probes, process
 from .netns import NetnsProvider
 from .xfrm import netns_stats, xfrm
 
@@ -142,34 +146,14 @@ class LocalRuntime:
             plans = lab_plan(lab)
             with Phase("namespaces and links", progress, timings):
                 namespaces = self.provider.create(lab, lab.name)
+                self._record_nodes(lab, state, namespaces, plans)
                 for node, ns in namespaces.items():
-                    site = lab.sites.get(node)
-                    state["nodes"][node] = {"ns": ns, "kind": lab.kind(node), "role": plans[node].role,
-                                            "public": str(site.public_address()) if site and site.public_address() else None,
-                                            "charon_pid": None}
-                self._save(state)
-                for node, ns in namespaces.items():
-                    ndir = paths.node_dir(lab.name, node)
-                    for f in render_node(lab, node, reveal=True):
-                        write_file(ndir / f.name, f.text, secret=f.secret)
+                    self._write_node_files(lab, lab.name, node)
                     configure.configure_links(ns, plans[node])
                     if node in lab.sites:
-                        configure.load_nftables(ns, node, ndir / "nftables.conf")
+                        configure.load_nftables(ns, node, paths.node_dir(lab.name, node) / "nftables.conf")
             with Phase("charon start", progress, timings):
-                sessions = {}
-                for node in lab.sites:
-                    run_dir = paths.charon_run(lab.name, node)
-                    pid = charon.start(namespaces[node], run_dir)
-                    state["nodes"][node]["charon_pid"] = pid
-                    self._save(state)
-                deadline = time.monotonic() + 60
-                for node, site in lab.sites.items():
-                    s = charon.session(paths.charon_run(lab.name, node), state["nodes"][node]["charon_pid"], deadline)
-                    for conn_name, conn in strongswan.connections(site).items():
-                        s.load_conn({conn_name: conn})
-                    for sid, sec in strongswan.secrets(site).items():
-                        s.load_shared({"id": sid, **sec})
-                    sessions[node] = s
+                sessions = self._start_charons(lab, lab.name, list(lab.sites), state)
             with Phase("binding", progress, timings):
                 for node, site in lab.sites.items():
                     specs = binding_specs(lab, site)
@@ -205,15 +189,126 @@ class LocalRuntime:
                 pass
             raise
 
+    def _record_nodes(self, lab: Lab, state: dict, namespaces: dict[str, str], plans: dict) -> None:
+        for node, ns in namespaces.items():
+            site = lab.sites.get(node)
+            state["nodes"][node] = {"ns": ns, "kind": lab.kind(node), "role": plans[node].role,
+                                    "public": str(site.public_address()) if site and site.public_address() else None,
+                                    "charon_pid": None}
+        self._save(state)
+
+    def _write_node_files(self, lab: Lab, lab_name: str, node: str) -> None:
+        ndir = paths.node_dir(lab_name, node)
+        for f in render_node(lab, node, reveal=True):
+            write_file(ndir / f.name, f.text, secret=f.secret)
+
+    def _start_charons(self, lab: Lab, lab_name: str, nodes: list[str], state: dict) -> dict:
+        """Start charon on `nodes` and load each one's connections and secrets; returns sessions."""
+        for node in nodes:
+            state["nodes"][node]["charon_pid"] = charon.start(state["nodes"][node]["ns"], paths.charon_run(lab_name, node))
+            self._save(state)
+        deadline = time.monotonic() + 60
+        sessions = {}
+        for node in nodes:
+            site = lab.sites[node]
+            s = charon.session(paths.charon_run(lab_name, node), state["nodes"][node]["charon_pid"], deadline)
+            for conn_name, conn in strongswan.connections(site).items():
+                s.load_conn({conn_name: conn})
+            for sid, sec in strongswan.secrets(site).items():
+                s.load_shared({"id": sid, **sec})
+            sessions[node] = s
+        return sessions
+
+    def apply(self, lab_name: str, topology: str, progress: Progress = _quiet, sa_timeout: float = 90) -> dict:
+        """Apply a changed lab to the running one in place, as a commit on the devices would:
+        new nodes are created and cabled; an existing node gets only what differs (addresses and
+        routes added, its ruleset replaced atomically, changed connections re-loaded over vici,
+        the binder told to re-read its spec). Unchanged connections are not touched, so their SAs
+        stay. Then the new VPNs are started and waited for. Removing nodes is not supported."""
+        state = self._state(lab_name)
+        old, new = load_lab(state["topology"], name=lab_name), load_lab(topology, name=lab_name)
+        gone = [n for n in old.nodes if n not in new.nodes]
+        if gone:
+            raise LabError(f"{topology}: removes node(s) {', '.join(gone)}: a change in place only adds nodes")
+        added = [n for n in new.nodes if n not in old.nodes]
+        plans, old_plans = lab_plan(new), lab_plan(old)
+        timings: dict[str, float] = {}
+        changed: dict[str, list[str]] = {}
+        with Phase("new nodes", progress, timings):
+            namespaces = self.provider.create(new, lab_name, only=added)
+            self._record_nodes(new, state, namespaces, plans)
+        with Phase("reconfigure", progress, timings):
+            for node in new.nodes:
+                ns, what = state["nodes"][node]["ns"], []
+                self._write_node_files(new, lab_name, node)
+                if node in added or _without_origins(plans[node]) != _without_origins(old_plans[node]):
+                    configure.configure_links(ns, plans[node])
+                    what.append("interfaces and routes")
+                site = new.sites.get(node)
+                if site and (node in added or _nft_without_sources(nftables_ruleset(site))
+                             != _nft_without_sources(nftables_ruleset(old.sites[node]))):
+                    configure.load_nftables(ns, node, paths.node_dir(lab_name, node) / "nftables.conf")
+                    what.append("security policies")
+                if what:
+                    changed[node] = what
+        with Phase("charon", progress, timings):
+            sessions = self._start_charons(new, lab_name, [n for n in added if n in new.sites], state)
+            for node, site in new.sites.items():
+                if node in added:
+                    changed.setdefault(node, []).append("charon started")
+                    continue
+                s = sessions[node] = self._session(lab_name, node)
+                before, after = strongswan.connections(old.sites[node]), strongswan.connections(site)
+                for name, conn in after.items():
+                    if before.get(name) != conn:
+                        s.load_conn({name: conn})
+                        changed.setdefault(node, []).append(f"connection {name} loaded")
+                for name in before.keys() - after.keys():
+                    s.unload_conn({"name": name})
+                    changed.setdefault(node, []).append(f"connection {name} unloaded")
+                old_secrets = strongswan.secrets(old.sites[node])
+                for sid, sec in strongswan.secrets(site).items():
+                    if old_secrets.get(sid) != sec:
+                        s.load_shared({"id": sid, **sec})
+                specs, old_specs = binding_specs(new, site), binding_specs(old, old.sites[node])
+                if specs != old_specs:
+                    self._rebind(lab_name, node, state, specs)
+                    changed.setdefault(node, []).append("next-hop tunnel bindings")
+        state["topology"] = str(Path(topology).resolve())
+        self._save(state)
+        for node, what in changed.items():
+            progress("change", f"{node}: {', '.join(what)}")
+        broken = broken_ends([f for f in preflight(new) if f.blocks_sa])
+        old_labels = {e.label for site in old.sites.values() for e in ends(site)}
+        fresh = {e.label for site in new.sites.values() for e in ends(site)} - old_labels
+        with Phase("IKE", progress, timings):
+            pids = {n: state["nodes"][n]["charon_pid"] for n in new.sites}
+            up, skipped = self._bring_up_vpns(new, sessions, pids, broken, progress, sa_timeout, only=fresh)
+        with Phase("NHTB", progress, timings):
+            self._wait_for_bindings(new, state, broken, progress)
+        return {"added": added, "changed": changed, "vpns_up": up, "vpns_skipped": skipped, "timings": timings}
+
+    def _rebind(self, lab_name: str, node: str, state: dict, specs: list[dict]) -> None:
+        """Hand the hub's binder its new spec (it re-reads it on SIGHUP), or start one."""
+        pid = state["nodes"][node].get("binder_pid")
+        if process.alive(pid):
+            write_file(paths.node_dir(lab_name, node) / "binding.json", json.dumps(specs, indent=2))
+            os.kill(pid, signal.SIGHUP)
+        else:
+            state["nodes"][node]["binder_pid"] = self._start_binder(lab_name, node, state["nodes"][node]["ns"], specs)
+            self._save(state)
+
     def _save(self, state: dict) -> None:
         write_file(paths.lab_dir(state["name"]) / "lab.json", json.dumps(state, indent=2))
 
     def _bring_up_vpns(self, lab: Lab, sessions: dict, pids: dict[str, int], broken: set[str], progress: Progress,
-                       timeout: float) -> tuple[list[str], list[str]]:
+                       timeout: float, only: set[str] | None = None) -> tuple[list[str], list[str]]:
         """Start each VPN from its spoke end (as traffic from the spoke would) and wait until both
-        ends show the IKE SA established and the CHILD SA installed; skip the `broken` ends."""
-        pairs = [(a, b) for a, b in vpn_pairs(lab) if a.label not in broken and b.label not in broken]
-        skipped = [(a, b) for a, b in vpn_pairs(lab) if (a, b) not in pairs]
+        ends show the IKE SA established and the CHILD SA installed; skip the `broken` ends. With
+        `only`, just the VPNs with an end among those labels (starting a VPN that is up rekeys it)."""
+        every = [(a, b) for a, b in vpn_pairs(lab) if only is None or a.label in only or b.label in only]
+        pairs = [(a, b) for a, b in every if a.label not in broken and b.label not in broken]
+        skipped = [(a, b) for a, b in every if (a, b) not in pairs]
         for a, b in skipped:
             progress("IKE", f"{a.label} <-> {b.label}: not waited for (pre-flight finding)")
 
@@ -227,7 +322,8 @@ class LocalRuntime:
             except Exception:
                 pass  # the wait below reports what did not come up
 
-        for spoke, _hub in pairs:
+        # Broken pairs are tried too, as an SRX would: their failure is what the logs must show.
+        for spoke, _hub in every:
             threading.Thread(target=initiate, args=(spoke,), daemon=True).start()
         deadline = time.monotonic() + timeout
         pending = list(pairs)
@@ -279,6 +375,53 @@ class LocalRuntime:
                     raise LabError(f"{node}: NHTB entries missing after {timeout:.0f}s: {sorted(want - have)}")
                 progress("NHTB", "")
                 time.sleep(0.25)
+
+    def initiate(self, lab_name: str, node: str, vpn: str, timeout: float = 20) -> dict:
+        """Start a VPN from this node, as traffic or `establish-tunnels` would; returns whether the
+        CHILD SA came up, charon's error, and the initiator's log lines of that attempt (vici)."""
+        s = self._session(lab_name, node)
+        conns = {k: v for c in s.list_conns({"ike": vpn}) for k, v in charon.plain(c).items()}
+        if vpn not in conns:
+            raise LabError(f"{node} has no VPN '{vpn}' (VPNs: {', '.join(self._vpns(lab_name, node))})")
+        has_child = bool(conns[vpn].get("children"))
+        req = {"ike": vpn, "timeout": str(int(timeout * 1000)), "loglevel": "1"}
+        if has_child:
+            req["child"] = vpn
+        log, error = [], None
+        try:
+            for msg in s.initiate(req):
+                m = charon.plain(msg)
+                if "msg" in m:
+                    log.append(m["msg"])
+        except Exception as e:  # vici.exception.CommandException: charon says why it failed
+            error = str(e)
+        return {"ok": error is None, "error": error, "child": has_child, "log": log}
+
+    def trace(self, lab_name: str, node: str, filters: list[dict], duration: float = 4.0,
+              ping_from: str | None = None, ping_to: str | None = None, count: int = 3) -> dict:
+        """Flow traceoptions on `node` for `duration` seconds: the nftables trace of packets the
+        filters select, while `ping_from` (a node) pings `ping_to`, if given."""
+        lab = self._model(lab_name)
+        table = trace_table(lab.sites.get(node), filters)
+        during = None
+        if ping_from and ping_to:
+            self._ns(lab_name, ping_from)
+            argv = ["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "1", ping_to]
+            during = lambda: self.exec(lab_name, ping_from, argv, timeout=count * 2 + 10)  # noqa: E731
+        lines, ping = probes.flow_trace(self._ns(lab_name, node), table, duration, during)
+        return {"lines": lines, "ping": ping}
+
+    def syn_mss(self, lab_name: str, src: str, dst: str, address: str, port: int = 5001, timeout: float = 30) -> dict:
+        """The MSS a TCP SYN from node `src` to address:port carries when it reaches node `dst`."""
+        ifname = json.loads((paths.node_dir(lab_name, dst) / "plan.json").read_text())["links"][0]["ifname"]
+        return probes.syn_mss(self._ns(lab_name, src), self._ns(lab_name, dst), ifname, address, port, timeout)
+
+    def _model(self, lab_name: str) -> Lab:
+        state = self._state(lab_name)
+        return load_lab(state["topology"], name=lab_name)
+
+    def _vpns(self, lab_name: str, node: str) -> list[str]:
+        return [k for c in self._session(lab_name, node).list_conns() for k in charon.plain(c)]
 
     def xfrm_states(self, lab_name: str, node: str) -> list[dict]:
         """The node's SAs as the kernel holds them, with counters and error statistics (no keys)."""
@@ -372,6 +515,15 @@ class LocalRuntime:
             self.down(n)
         _remove_if_empty(paths.labs_dir())
         return names
+
+
+def _without_origins(plan):
+    """A node plan minus where each route came from (file:line moves when a config is edited)."""
+    return replace(plan, routes=[replace(r, origin="") for r in plan.routes])
+
+
+def _nft_without_sources(text: str) -> str:
+    return re.sub(r" \([^()]*:\d+\)", "", text)
 
 
 def _sa_up(session, conn: str) -> bool:

@@ -17,20 +17,24 @@ from .paths import ns_name
 class NetnsProvider:
     name = "netns"
 
-    def create(self, lab: Lab, lab_name: str) -> dict[str, str]:
-        """Create one namespace per node and the topology's links; returns node -> namespace."""
+    def create(self, lab: Lab, lab_name: str, only: list[str] | None = None) -> dict[str, str]:
+        """Create one namespace per node and the topology's links; returns node -> namespace.
+        With `only`, just those nodes (added to a running lab) and the links that reach them."""
         namespaces = {node: ns_name(lab_name, node) for node in lab.nodes}
+        new = {n: namespaces[n] for n in (only if only is not None else lab.nodes)}
         existing = set(pnetns.listnetns())
-        for ns in namespaces.values():
+        for ns in new.values():
             if ns in existing:
                 raise FileExistsError(f"network namespace {ns} already exists (another lab, or a leftover: "
                                       f"nhtb-lab down --name {lab_name})")
         created: list[str] = []
         try:
-            for ns in namespaces.values():
+            for ns in new.values():
                 pnetns.create(ns)
                 created.append(ns)
             for link in lab.topology.links:
+                if link.a.node not in new and link.b.node not in new:
+                    continue
                 a, b = namespaces[link.a.node], namespaces[link.b.node]
                 with NetNS(a) as ipr:
                     extra = {"mtu": link.mtu} if link.mtu else {}
@@ -39,7 +43,7 @@ class NetnsProvider:
         except BaseException:
             self.destroy(created)
             raise
-        return namespaces
+        return new
 
     def destroy(self, namespaces: list[str]) -> list[str]:
         """Remove namespaces (their interfaces go with them); returns those that were there."""

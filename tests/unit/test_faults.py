@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.model.faults import apply_fault, as_set_commands, load_faults
+from harness.model.change import as_set_commands
+from harness.model.faults import apply_fault, load_faults
 from harness.model.lab import load_lab
 from harness.model.preflight import preflight
 from harness.parse.junos import load_junos, parse_junos

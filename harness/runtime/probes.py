@@ -1,0 +1,68 @@
+"""Looking at traffic inside node namespaces: flow traces (nftables trace) and the MSS a TCP SYN
+carries on arrival (tcpdump). Both clean up what they add, whatever happens."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from typing import Callable
+
+from ..render.nftables import TRACE_TABLE
+from . import nsexec
+
+
+def flow_trace(ns: str, table: str, duration: float, during: Callable[[], object] | None = None) -> tuple[list[str], object]:
+    """Load the trace `table` in `ns`, record `nft monitor trace` for `duration` seconds while
+    `during()` runs (traffic to look at), then remove the table. Returns the monitor's lines and
+    what `during` returned."""
+    nsexec.run(ns, ["nft", "-f", "-"], input=table).check_returncode()
+    # Line-buffered: nft writes through stdio, and a pipe would hold the events until exit.
+    mon = subprocess.Popen(nsexec.in_ns(ns, ["stdbuf", "-oL", "nft", "monitor", "trace"]),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(mon.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    result = None
+    try:
+        time.sleep(0.3)  # the monitor subscribes before the first packet
+        t0 = time.monotonic()
+        result = during() if during else None
+        time.sleep(max(0.5, duration - (time.monotonic() - t0)))
+    finally:
+        mon.terminate()
+        try:
+            mon.wait(5)
+        except subprocess.TimeoutExpired:
+            mon.kill()
+            mon.wait()
+        reader.join(2)
+        nsexec.run(ns, ["nft", "delete", "table", "inet", TRACE_TABLE])
+    return [ln.rstrip("\n") for ln in lines], result
+
+
+_CLIENT = ("import socket,time\n"
+           "for _ in range(3):\n"
+           "    s=socket.socket(); s.settimeout(0.3)\n"
+           "    try: s.connect(({addr!r}, {port}))\n"
+           "    except OSError: pass\n"
+           "    s.close(); time.sleep(0.3)\n")
+
+
+def syn_mss(src_ns: str, dst_ns: str, dst_ifname: str, address: str, port: int, timeout: float) -> dict:
+    """Open TCP connections from `src_ns` to address:port until tcpdump in `dst_ns` sees a SYN
+    arrive; returns the MSS option it carried (None if no SYN arrived) and the capture text."""
+    cap = subprocess.Popen(nsexec.in_ns(dst_ns, ["timeout", str(int(timeout)), "tcpdump", "-n", "-v", "-c", "1",
+                                                 "-i", dst_ifname, f"tcp[tcpflags] & tcp-syn != 0 and dst port {port}"]),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        while cap.poll() is None:  # keep sending SYNs until the capture has one: no fixed sleep
+            nsexec.run(src_ns, [sys.executable, "-c", _CLIENT.format(addr=address, port=port)], timeout=30)
+        out = cap.stdout.read() if cap.stdout else ""
+    finally:
+        if cap.poll() is None:
+            cap.kill()
+        cap.wait()
+    m = re.search(r"mss (\d+)", out)
+    return {"mss": int(m.group(1)) if m else None, "capture": out}

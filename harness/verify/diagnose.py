@@ -1,0 +1,365 @@
+"""The note's troubleshooting method, bottom-up: link to the Internet next hop, a route to the IKE
+peer, phase 1, phase 2, NHTB and routes, policy, traffic. It stops at the first layer that fails
+and says what failed, where, the evidence (log lines, tables, traced packets) and the likely
+cause and fix in the note's words. It asks nodes through the driver interface only.
+
+A cause is named like the fault that produces it in lab/faults.yml, so each can be checked.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..drivers.base import NodeDriver
+from ..model.ifnames import linux_ifname
+from ..model.lab import Lab
+from ..model.preflight import VpnEnd, ends, peer_end, vpn_pairs
+from ..render.binding import binding_specs
+from . import checks, ikelog
+
+LAYERS = ("link", "IKE peer", "phase 1", "phase 2", "nhtb", "policy", "traffic")
+TITLES = {"nhtb": "NHTB and routes"}
+RESPONDER_ADVICE = "As a rule, troubleshoot on the peer that has the role of responder."
+
+# Worst-case ESP tunnel-mode overhead for the note's proposals: outer IPv4 20 + ESP header 8 +
+# IV 16 + padding and trailer up to 17 + ICV 16. A TCP segment must fit the Internet MTU with it.
+ESP_OVERHEAD = 20 + 8 + 16 + 17 + 16
+INTERNET_MTU = 1500
+
+
+@dataclass
+class Step:
+    layer: str
+    ok: bool
+    what: str
+
+
+@dataclass
+class Diagnosis:
+    layer: str | None  # the first layer that failed; None: healthy
+    node: str | None = None
+    cause: str | None = None
+    summary: str = "healthy: every layer checked out"
+    advice: str = ""
+    role: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return self.layer is None
+
+
+class Failed(Exception):
+    def __init__(self, diagnosis: Diagnosis):
+        self.diagnosis = diagnosis
+
+
+def _fail(layer: str, node: str, cause: str, summary: str, advice: str, evidence: list[str], role: str | None = None):
+    raise Failed(Diagnosis(layer, node, cause, summary, advice, role, evidence))
+
+
+@dataclass(frozen=True)
+class Tunnel:
+    """One VPN as the lab would negotiate it: from `initiator` (a spoke end) to the site owning
+    its gateway address, whose matching end (if any) is `responder`."""
+    initiator: VpnEnd
+    responder_site: str | None
+    responder: VpnEnd | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.initiator.label} -> {self.responder.label if self.responder else self.responder_site}"
+
+
+def tunnels(lab: Lab, node: str | None = None) -> list[Tunnel]:
+    out = [Tunnel(a, b.site.name, b) for a, b in vpn_pairs(lab)]
+    paired = {t.initiator.label for t in out} | {t.responder.label for t in out if t.responder}
+    # Spokes first: they initiate in the lab, and the hub's view of a stray gateway comes after.
+    for site in sorted(lab.sites.values(), key=lambda s: s.is_hub):
+        for end in ends(site):
+            if end.label not in paired:
+                owner = lab.site_owning(end.gateway.address) if end.gateway.address else None
+                out.append(Tunnel(end, owner.name if owner else None, None))
+    if node:
+        out = [t for t in out if node in (t.initiator.site.name, t.responder_site)]
+    return out
+
+
+def _tail(events: list[ikelog.IkeEvent], remote: str | None, kinds: set[str]) -> ikelog.IkeEvent | None:
+    hits = [e for e in events if e.kind in kinds and (remote is None or e.remote == remote)]
+    return hits[-1] if hits else None
+
+
+def _kmd(event: ikelog.IkeEvent) -> list[str]:
+    return ikelog.kmd_lines(event) + [f"  charon: {ln}" for ln in event.evidence[-3:]]
+
+
+class Walk:
+    def __init__(self, lab: Lab, drivers: dict[str, NodeDriver], node: str | None):
+        self.lab, self.d, self.node = lab, drivers, node
+        self.steps: list[Step] = []
+        self.tunnels = tunnels(lab, node)
+        self.sites = [s for s in lab.sites.values() if node in (None, s.name)
+                      or any(s.name in (t.initiator.site.name, t.responder_site) for t in self.tunnels)]
+
+    def ok(self, layer: str, what: str) -> None:
+        self.steps.append(Step(layer, True, what))
+
+    # ---- layers ------------------------------------------------------------------------
+    def link(self) -> None:
+        for site in self.sites:
+            for gw in {e.gateway.address for e in ends(site) if e.gateway.address}:
+                _, route = site.route_lookup(gw)
+                if route is None or route.next_hop is None:
+                    continue
+                unit = site.connected_unit_for(route.next_hop)
+                r = self.d[site.name].ping(str(route.next_hop), count=2, source=unit.name if unit else None)
+                if r.received == 0:
+                    _fail("link", site.name, "link-down", f"the Internet next hop {route.next_hop} does not answer",
+                          "Check the cable and the interface towards the Internet first.", [r.output.strip()])
+                self.ok("link", f"{site.name}: next hop {route.next_hop} answers")
+
+    def ike_peer(self) -> None:
+        for t in self.tunnels:
+            end = t.initiator
+            got = self.d[end.site.name].route(str(end.gateway.address))
+            if got is None or not got.active:
+                _fail("IKE peer", end.site.name, "no-route-to-peer", f"no active route to the IKE peer {end.gateway.address}",
+                      "Confirm the route to the remote gateway address.", [f"show route {end.gateway.address}: {got}"])
+            self.ok("IKE peer", f"{end.site.name}: route to {end.gateway.address} via {got.interface}")
+
+    def _sa_names(self, site: str, kind: str) -> set[str]:
+        if kind == "ike":
+            return {s.name for s in self.d[site].ike_sas() if s.state == "UP"}
+        return {s.name for s in self.d[site].ipsec_sas()}
+
+    def _both_up(self, t: Tunnel, kind: str) -> bool:
+        return (t.initiator.vpn.name in self._sa_names(t.initiator.site.name, kind)
+                and t.responder is not None and t.responder.vpn.name in self._sa_names(t.responder.site.name, kind))
+
+    def phase1(self) -> None:
+        for t in self.tunnels:
+            if self._both_up(t, "ike"):
+                self.ok("phase 1", f"{t.label}: IKE SA up")
+                continue
+            init, rsite = t.initiator, t.responder_site
+            res = self.d[init.site.name].initiate(init.vpn.name)
+            if res.ok and self._both_up(t, "ike"):
+                self.ok("phase 1", f"{t.label}: IKE SA up after initiating it")
+                continue
+            iaddr = str(init.local_address)
+            if rsite is None:
+                _fail("phase 1", init.site.name, "peer-not-in-lab",
+                      f"{init.label}: the gateway address {init.gateway.address} belongs to no site",
+                      "Confirm the remote IP address of the IKE gateway.", list(res.log[-5:]), "initiator")
+            events = ikelog.parse(self.d[rsite].log(600))
+            ev = _tail(events, iaddr, {"peer-unknown", "p1-failed", "p1-done"})
+            where = f"{rsite} (responder to {init.site.name} {iaddr})"
+            if ev is not None and ev.kind == "peer-unknown":
+                rs = self.lab.sites[rsite]
+                gw = next((g for g in rs.gateways.values() if str(g.address) == iaddr), None)
+                if gw is not None:
+                    unit = rs.units.get(gw.external_interface or "")
+                    have = str(unit.addresses[0].ip) if unit and unit.addresses else "no address"
+                    _fail("phase 1", rsite, "wrong-external-interface",
+                          f"{where}: IKE from {iaddr} arrives on {ev.local}, but gateway {gw.name}'s "
+                          f"external-interface is {gw.external_interface} ({have}) ({gw.source})",
+                          "Incorrect external interface is a common configuration error: it must be the interface "
+                          "that would receive the IKE packets. " + RESPONDER_ADVICE, _kmd(ev), "responder")
+                _fail("phase 1", rsite, "peer-not-recognized",
+                      f"{where}: Unable to find phase-1 policy as remote peer:{iaddr} is not recognized "
+                      f"(no IKE gateway on {rsite} has address {iaddr})",
+                      "Peer not recognized: an incorrect peer address, or a mismatched peer IKE ID type. Confirm the "
+                      "local peer has the correct peer IP address and the peer uses IKE ID type IP address. "
+                      + RESPONDER_ADVICE, _kmd(ev), "responder")
+            if ev is not None and ev.kind == "p1-failed" and ev.error == ikelog.NO_PROPOSAL:
+                _fail("phase 1", rsite, "phase1-proposal-mismatch",
+                      f"{where}: Phase-1 [responder] failed with error(No proposal chosen)",
+                      "Likely mismatched phase 1 proposals: confirm that phase 1 proposals match on both peers. "
+                      + RESPONDER_ADVICE, _kmd(ev), "responder")
+            if ev is not None and ev.kind == "p1-failed" and ev.error == ikelog.INVALID_PAYLOAD:
+                _fail("phase 1", rsite, "psk-mismatch",
+                      f"{where}: Phase-1 [responder] failed with error(Invalid payload type)",
+                      "Invalid payload type usually means the IKE packet could not be decrypted because of a "
+                      "pre-shared key mismatch: confirm that the pre-shared keys match on both peers. " + RESPONDER_ADVICE,
+                      _kmd(ev), "responder")
+            _fail("phase 1", init.site.name, "phase1-failed",
+                  f"{t.label}: no IKE SA ({res.error or 'no answer'}); the responder {rsite} logged nothing for {iaddr}",
+                  "Confirm the remote IP address, IKE policy and external interfaces; check the kmd log on the responder.",
+                  list(res.log[-8:]), "initiator")
+
+    def _stays_up(self, t: Tunnel, seconds: float = 3.0) -> bool:
+        """Up on both ends now and still a moment later (kmd's proxy-ID rule deletes at once)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if not self._both_up(t, "ipsec"):
+                return False
+            time.sleep(0.5)
+        return True
+
+    def phase2(self) -> None:
+        for t in self.tunnels:
+            if t.responder is None:
+                continue
+            if self._both_up(t, "ipsec"):
+                self.ok("phase 2", f"{t.label}: IPsec SA up")
+                continue
+            # The side with something to negotiate starts quick mode (an end without bind-interface has nothing).
+            first, other = t.initiator, t.responder
+            res = self.d[first.site.name].initiate(first.vpn.name)
+            if not res.has_phase2:
+                first, other = other, first
+                res = self.d[first.site.name].initiate(first.vpn.name)
+            if res.ok and self._stays_up(t):
+                self.ok("phase 2", f"{t.label}: IPsec SA up after initiating it")
+                continue
+            addr = {first.site.name: str(first.local_address), other.site.name: str(other.local_address)}
+            for responder, initiator in ((other, first), (first, other)):
+                events = ikelog.parse(self.d[responder.site.name].log(600))
+                ev = _tail(events, addr[initiator.site.name], {"p2-failed", "proxy-id-mismatch"})
+                if ev is None or ev.role != "responder":
+                    continue
+                where = f"{responder.site.name} (responder to {initiator.site.name} {addr[initiator.site.name]})"
+                if ev.kind == "p2-failed":
+                    _fail("phase 2", responder.site.name, "phase2-proposal-mismatch",
+                          f"{where}: phase 1 done, then QM; Error = No proposal chosen",
+                          "Phase 2 failed with No proposal chosen: likely a phase 2 proposal mismatch; confirm that "
+                          "phase 2 proposals (and PFS) match on both peers. " + RESPONDER_ADVICE, _kmd(ev), "responder")
+                unbound = next((e for e in (responder, initiator) if e.vpn.bind_interface is None), None)
+                if unbound is not None:
+                    _fail("phase 2", unbound.site.name, "missing-bind-interface",
+                          f"{where}: Failed to match the peer proxy ids; {unbound.label} has no bind-interface "
+                          f"({unbound.vpn.source})",
+                          "If the st0 interface is not specified (bind-interface), phase 2 cannot complete "
+                          "negotiations: bind the VPN to its st0 unit.", _kmd(ev), "responder")
+                _fail("phase 2", responder.site.name, "proxy-id-mismatch",
+                      f"{where}: Failed to match the peer proxy ids: received local={ev.p2_local} "
+                      f"remote={ev.p2_remote}; configured {responder.label} local={responder.vpn.proxy_id.local} "
+                      f"remote={responder.vpn.proxy_id.remote}",
+                      "Configure either peer's proxy ID so that it matches the other peer. For a route-based VPN the "
+                      "proxy ID is local=0.0.0.0/0, remote=0.0.0.0/0, service=any by default. " + RESPONDER_ADVICE,
+                      _kmd(ev), "responder")
+            _fail("phase 2", first.site.name, "phase2-failed", f"{t.label}: no IPsec SA ({res.error or 'no answer'})",
+                  "Confirm the phase 2 proposals and proxy IDs, and the st0 binding; check the kmd log on the responder.",
+                  list(res.log[-8:]), "initiator")
+
+    def nhtb(self) -> None:
+        for site in self.sites:
+            specs = binding_specs(self.lab, site)
+            if not specs:
+                continue
+            static = {s["next_hop"] for spec in specs for s in spec["static"]}
+            for r in checks.spoke_routes(self.lab, self.d[site.name], timeout=5):
+                if r.ok:
+                    self.ok("nhtb", f"{site.name}: {r.step} active")
+                    continue
+                table = self.d[site.name].next_hop_tunnels()
+                route = next(x for x in site.routes if f"route {x.prefix}" == r.step)
+                hop = str(route.next_hop)
+                owner = next((e for e in ends(site) if _peer_tunnel_address(self.lab, e) == hop), None)
+                peer_os = peer_end(self.lab, owner).site.os if owner else "?"
+                evidence = [str(r), "show security ipsec next-hop-tunnels: " +
+                            ("; ".join(f"{e.next_hop} {e.interface} {e.vpn} {e.flag}" for e in table) or "empty")]
+                if hop not in static and peer_os != "junos":
+                    _fail("nhtb", site.name, "missing-static-nhtb",
+                          f"{site.name}: route {route.prefix} via {hop} is not active: no next-hop tunnel binding "
+                          f"for {hop}" + (f" ({owner.vpn.name} to a {peer_os} peer, which sends no NHTB information)" if owner else ""),
+                          "Without an NHTB entry the route for that remote peer will not be in an active state; a "
+                          "non-Junos peer needs a static one: set interfaces st0 unit 0 family inet next-hop-tunnel "
+                          f"{hop} ipsec-vpn {owner.vpn.name if owner else '<vpn>'}.", evidence)
+                _fail("nhtb", site.name, "nhtb-entry-missing",
+                      f"{site.name}: route {route.prefix} via {hop} is not active: no next-hop tunnel binding for {hop}",
+                      "The next hop must be the peer's st0 address; a Junos peer announces it when phase 2 completes.",
+                      evidence)
+
+    def _host_pairs(self) -> list[tuple[str, str]]:
+        hosts = [(s.name, self.lab.lan_host(s.name)) for s in self.sites]
+        hosts = [(s, h) for s, h in hosts if h]
+        return [(a, b) for a in hosts for b in hosts if a != b]
+
+    def policy(self) -> None:
+        for (sa, ha), (sb, hb) in self._host_pairs():
+            dst = self.lab.host_address(hb)
+            r = self.d[ha].ping(dst, count=2)
+            if r.received:
+                self.ok("policy", f"{ha} ({sa}) -> {hb} ({sb}): ping answered")
+                continue
+            src = self.lab.host_address(ha)
+            flt = [{"source-prefix": f"{src}/32", "destination-prefix": f"{dst}/32", "protocol": "icmp"}]
+            for site in dict.fromkeys([*(s.name for s in self.sites if s.is_hub), sa, sb]):
+                packets = self.d[site].flow_trace(flt, duration=3, ping_from=ha, ping_to=dst)
+                dropped = [p for p in packets if p.verdict in ("drop", "reject")]
+                if not dropped:
+                    continue
+                p = dropped[0]
+                zones = self._zones(site, p)
+                evidence = [f"flow trace on {site}: {x.summary()}" for x in packets[:6]]
+                if zones and zones[0] == zones[1] and "default" in (p.rule or ""):
+                    _fail("policy", site, "missing-intra-zone-policy",
+                          f"{site}: traffic {src} -> {dst} from zone {zones[0]} to zone {zones[1]} is dropped by the "
+                          "default deny: there is no intra-zone policy",
+                          f"Spoke-to-spoke traffic through the hub enters and leaves st0 (zone {zones[0]}): without a "
+                          f"policy from-zone {zones[0]} to-zone {zones[1]}, all traffic from one spoke to another is dropped.",
+                          evidence)
+                _fail("policy", site, "policy-deny", f"{site}: traffic {src} -> {dst} is dropped by {p.rule}",
+                      "Check the security policies for that zone pair (security flow traceoptions show which).", evidence)
+            _fail("policy", sa, "traffic-lost", f"{ha} -> {hb}: no reply, and no policy dropped it",
+                  "Check routes and the NHTB table on the hub, and the SA statistics for errors.", [r.output.strip()])
+
+    def _zones(self, site: str, p) -> tuple[str, str] | None:
+        s = self.lab.sites.get(site)
+        if s is None:
+            return None
+        zone_of = {linux_ifname(s.os, i): z.name for z in s.zones.values() for i in z.interfaces}
+        a, b = zone_of.get(p.iif or ""), zone_of.get(p.oif or "")
+        return (a, b) if a and b else None
+
+    def traffic(self) -> None:
+        limit = INTERNET_MTU - 40 - ESP_OVERHEAD
+        for (sa, ha), (sb, hb) in self._host_pairs():
+            dst = self.lab.host_address(hb)
+            mss = self.d[ha].syn_mss(hb, dst)
+            if mss is not None and mss <= limit:
+                self.ok("traffic", f"{ha} -> {hb}: TCP SYN arrives with MSS {mss} (fits {INTERNET_MTU} with ESP)")
+                continue
+            unclamped = [s for s in (self.lab.sites[sa], self.lab.sites[sb]) if s.tcp_mss is None]
+            df = self.d[ha].ping(dst, count=1, size=(mss or 1460) + 40 - 28, df=True)
+            evidence = [f"TCP SYN {ha} -> {hb} arrived with MSS {mss}; with ESP a full segment needs "
+                        f"{(mss or 0) + 40 + ESP_OVERHEAD} bytes on a {INTERNET_MTU}-byte Internet link",
+                        f"ping {dst} size {(mss or 1460) + 12} do-not-fragment from {ha}: " + _df_verdict(df.output)]
+            where = unclamped[0].name if unclamped else sa
+            _fail("traffic", where, "missing-tcp-mss",
+                  f"{ha} -> {hb}: TCP segments through the tunnel need fragmentation (MSS {mss} > {limit}); "
+                  f"no tcp-mss on {', '.join(s.name for s in unclamped) or 'the path'}",
+                  "set security flow tcp-mss ipsec-vpn mss 1350 eliminates the possibility of fragmented TCP traffic "
+                  "through the tunnel.", evidence)
+
+    def run(self) -> Diagnosis:
+        for layer, fn in zip(LAYERS, (self.link, self.ike_peer, self.phase1, self.phase2, self.nhtb, self.policy, self.traffic)):
+            try:
+                fn()
+            except Failed as f:
+                f.diagnosis.steps = self.steps + [Step(layer, False, f.diagnosis.summary)]
+                return f.diagnosis
+        return Diagnosis(None, steps=self.steps)
+
+
+def _df_verdict(output: str) -> str:
+    """The line of a DF ping that says why it failed (frag needed / message too long), else its summary."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    return next((ln for ln in lines if "frag" in ln.lower() or "too long" in ln.lower()), lines[-1] if lines else "no output")
+
+
+def _peer_tunnel_address(lab: Lab, end: VpnEnd) -> str | None:
+    """The address of the st0 unit the peer binds this VPN to: the next hop routes use for it."""
+    peer = peer_end(lab, end)
+    unit = peer.site.units.get(peer.vpn.bind_interface or "") if peer else None
+    return str(unit.addresses[0].ip) if unit and unit.addresses else None
+
+
+def diagnose(lab: Lab, drivers: dict[str, NodeDriver], node: str | None = None) -> Diagnosis:
+    if node is not None and node not in lab.sites:
+        raise ValueError(f"no site '{node}' (sites: {', '.join(lab.sites)})")
+    return Walk(lab, drivers, node).run()
+

@@ -1,0 +1,279 @@
+"""Rehearse a change: the lab as it is today, a snapshot, the change applied in place (as a commit
+on the devices would be: no restart), the new VPNs up, the verification suite on every site, and
+the blast radius on everything that was there before: SAs re-negotiated (cookies and SPIs),
+routes that changed, pings lost while the change went in, reachability lost.
+
+The snapshot and comparison are plain functions over drivers; `rehearse` drives a runtime.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..drivers.base import NodeDriver
+from ..model.change import CHANGE_FILE
+from ..model.lab import Lab, load_lab
+from .checks import CheckResult
+from .diagnose import Diagnosis, diagnose
+from .suite import verify
+
+Progress = Callable[[str, str], None]
+PING_INTERVAL = 0.2  # the background pings during the change, as `ping -i 0.2`
+CHECK_TIMEOUT = 8.0
+
+
+@dataclass
+class Snapshot:
+    ike: dict[str, dict[str, str]]  # site -> VPN -> "initiator cookie/responder cookie"
+    ipsec: dict[str, dict[str, str]]  # site -> VPN -> "inbound SPI/outbound SPI"
+    nhtb: dict[str, list[str]]  # site -> entries
+    routes: dict[str, dict[str, str]]  # site -> LAN prefix -> "via X on Y, active"
+    reach: dict[str, bool]  # "src-host -> dst-host" -> answered
+
+
+def _lans(lab: Lab) -> dict[str, str]:
+    """site -> its LAN prefix."""
+    return {s.name: str(s.lan_units()[0].addresses[0].network) for s in lab.sites.values() if s.lan_units()}
+
+
+def host_pairs(lab: Lab) -> list[tuple[str, str]]:
+    hosts = [h for h in (lab.lan_host(s) for s in lab.sites) if h]
+    return [(a, b) for a in hosts for b in hosts if a != b]
+
+
+def snapshot(lab: Lab, drivers: dict[str, NodeDriver]) -> Snapshot:
+    ike, ipsec, nhtb, routes = {}, {}, {}, {}
+    lans = _lans(lab)
+    for site in lab.sites:
+        d = drivers[site]
+        ike[site] = {s.name: f"{s.initiator_cookie}/{s.responder_cookie}" for s in d.ike_sas() if s.state == "UP"}
+        ipsec[site] = {s.name: f"{s.spi_in}/{s.spi_out}" for s in d.ipsec_sas()}
+        nhtb[site] = sorted(f"{e.next_hop} {e.interface} {e.vpn} {e.flag}" for e in d.next_hop_tunnels())
+        routes[site] = {}
+        for other, prefix in lans.items():
+            if other == site:
+                continue
+            r = d.route(prefix.split("/")[0])
+            routes[site][prefix] = (f"{r.prefix} via {r.next_hop or '-'} on {r.interface}, "
+                                    f"{'active' if r.active else 'inactive'}") if r else "no route"
+    reach = {}
+    for a, b in host_pairs(lab):
+        reach[f"{a} -> {b}"] = drivers[a].ping(lab.host_address(b), count=2).received > 0
+    return Snapshot(ike, ipsec, nhtb, routes, reach)
+
+
+@dataclass
+class Impact:
+    renegotiated: list[str] = field(default_factory=list)  # "site/vpn: IKE SA|IPsec SA ..."
+    routes_changed: list[str] = field(default_factory=list)
+    nhtb_changed: list[str] = field(default_factory=list)
+    lost_pings: dict[str, tuple[int, int]] = field(default_factory=dict)  # pair -> (lost, sent)
+    unreachable: list[str] = field(default_factory=list)  # reachable before, not after
+
+    @property
+    def none(self) -> bool:
+        return not (self.renegotiated or self.routes_changed or self.unreachable
+                    or any(lost for lost, _ in self.lost_pings.values()))
+
+
+def compare(before: Snapshot, after: Snapshot, lost: dict[str, tuple[int, int]]) -> Impact:
+    """What the change did to what existed before it."""
+    imp = Impact(lost_pings=lost)
+    for kind, b, a in (("IKE SA cookies", before.ike, after.ike), ("IPsec SA SPIs", before.ipsec, after.ipsec)):
+        for site, vpns in b.items():
+            for vpn, ident in vpns.items():
+                now = a.get(site, {}).get(vpn)
+                if now != ident:
+                    imp.renegotiated.append(f"{site}/{vpn}: {kind} {ident} -> {now or 'gone'}")
+    for site, routes in before.routes.items():
+        for prefix, text in routes.items():
+            now = after.routes.get(site, {}).get(prefix)
+            if now != text:
+                imp.routes_changed.append(f"{site} {prefix}: {text} -> {now}")
+    for site, entries in before.nhtb.items():
+        gone = set(entries) - set(after.nhtb.get(site, []))
+        imp.nhtb_changed += [f"{site}: {e} removed" for e in sorted(gone)]
+    imp.routes_changed += imp.nhtb_changed
+    imp.unreachable = [p for p, ok in before.reach.items() if ok and not after.reach.get(p, False)]
+    return imp
+
+
+@dataclass
+class Rehearsal:
+    change: str
+    lab: str
+    new_nodes: list[str]
+    new_addresses: list[str]  # the new LAN hosts: pings to them concern the new spoke
+    applied: dict
+    before: Snapshot
+    after: Snapshot
+    impact: Impact
+    checks: list[CheckResult]
+    diagnosis: Diagnosis | None
+    seconds: dict[str, float]
+
+    @property
+    def new_spoke_ok(self) -> bool:
+        mine = [c for c in self.checks if self._concerns_new(c)]
+        return bool(mine) and all(c.ok for c in mine)
+
+    def _concerns_new(self, c: CheckResult) -> bool:
+        return c.node in self.new_nodes or any(a in c.step.split() for a in self.new_addresses)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks) and self.impact.none
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self) | {"ok": self.ok}, indent=2, default=str)
+
+
+def read_change(folder: Path) -> tuple[Path, Path, dict]:
+    """(changed topology, base topology, change.json) of a change folder."""
+    meta_path = folder / CHANGE_FILE
+    if not meta_path.exists():
+        raise FileNotFoundError(f"{folder}: no {CHANGE_FILE} (make one with `nhtb-lab spoke add` or `fault apply`)")
+    meta = json.loads(meta_path.read_text())
+    topo = next((p for p in sorted(folder.glob("*.clab.yml"))), None)
+    if topo is None:
+        raise FileNotFoundError(f"{folder}: no *.clab.yml topology in it")
+    return topo, Path(meta["base"]), meta
+
+
+def _ping_during(drivers: dict[str, NodeDriver], lab: Lab, seconds: float) -> tuple[list[threading.Thread], dict]:
+    """Ping every pair of existing LAN hosts continuously for `seconds`, in the background."""
+    results: dict[str, tuple[int, int]] = {}
+    count = max(1, math.ceil(seconds / PING_INTERVAL))
+
+    def run(a: str, b: str) -> None:
+        r = drivers[a].ping(lab.host_address(b), count=count)
+        results[f"{a} -> {b}"] = (r.transmitted - r.received, r.transmitted)
+
+    threads = [threading.Thread(target=run, args=pair, daemon=True) for pair in host_pairs(lab)]
+    for t in threads:
+        t.start()
+    return threads, results
+
+
+def rehearse(folder: Path, runtime, for_lab: Callable[[str], dict[str, NodeDriver]], name: str,
+             progress: Progress, watch_seconds: float = 30.0) -> Rehearsal:
+    """Bring up the base lab as `name`, apply the change in place, verify, and measure the impact.
+    The caller removes the lab afterwards."""
+    topo, base, meta = read_change(folder)
+    seconds: dict[str, float] = {}
+    t0 = time.monotonic()
+    progress("rehearse", f"bringing up the lab as it is today ({base})")
+    runtime.up(str(base), name=name, progress=progress)
+    seconds["up"] = round(time.monotonic() - t0, 1)
+    old = load_lab(base, name=name)
+    drivers = for_lab(name)
+    progress("rehearse", "snapshot: SAs, NHTB, routes, reachability")
+    before = snapshot(old, drivers)
+    progress("rehearse", f"applying the change in place while pinging every pair of LAN hosts for {watch_seconds:g}s")
+    pingers, lost = _ping_during(drivers, old, watch_seconds)
+    time.sleep(1.0)  # some pings before the change goes in
+    t1 = time.monotonic()
+    applied = runtime.apply(name, str(topo), progress=progress)
+    seconds["apply"] = round(time.monotonic() - t1, 1)
+    for t in pingers:
+        t.join()
+    new = load_lab(topo, name=name)
+    drivers = for_lab(name)
+    progress("rehearse", "verification suite on every site")
+    # Converged already (apply waited for the SAs and bindings): a failing step need not wait long.
+    results = verify(new, drivers, timeout=CHECK_TIMEOUT)
+    after = snapshot(new, drivers)
+    impact = compare(before, after, lost)
+    diag = None
+    if not all(r.ok for r in results):
+        progress("rehearse", "something failed: diagnosing")
+        diag = diagnose(new, drivers)
+    seconds["total"] = round(time.monotonic() - t0, 1)
+    added = applied.get("added", [])
+    return Rehearsal(meta.get("title", str(folder)), name, added,
+                     [new.host_address(n) for n in added if n in new.hosts], applied, before, after,
+                     impact, results, diag, seconds)
+
+
+# ---- HTML report ---------------------------------------------------------------------------------
+def topology_svg(lab: Lab, new_nodes: list[str]) -> str:
+    """Sites around the hub, a tunnel line to each spoke (the new ones highlighted)."""
+    hub = lab.hub()
+    spokes = [s for s in lab.sites.values() if not s.is_hub]
+    w, h, r = 520, 360, 130
+    cx, cy = w / 2, h / 2
+    pos = {hub.name: (cx, cy)} if hub else {}
+    for i, s in enumerate(spokes):
+        a = 2 * math.pi * i / max(1, len(spokes)) - math.pi / 2
+        pos[s.name] = (cx + r * math.cos(a), cy + r * math.sin(a))
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">']
+    for s in spokes:
+        x, y = pos[s.name]
+        color = "#d9480f" if s.name in new_nodes else "#1864ab"
+        out.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.0f}" y2="{y:.0f}" stroke="{color}" stroke-width="2" '
+                   f'stroke-dasharray="6 4"/>')
+    for name, (x, y) in pos.items():
+        site = lab.sites[name]
+        fill = "#ffe8cc" if name in new_nodes else ("#d0ebff" if site.is_hub else "#e7f5ff")
+        lan = site.lan_units()[0].addresses[0].network if site.lan_units() else ""
+        out += [f'<rect x="{x - 70:.0f}" y="{y - 22:.0f}" width="140" height="44" rx="8" fill="{fill}" stroke="#495057"/>',
+                f'<text x="{x:.0f}" y="{y - 4:.0f}" text-anchor="middle" font-weight="bold">{html.escape(name)} '
+                f'({site.os})</text>',
+                f'<text x="{x:.0f}" y="{y + 12:.0f}" text-anchor="middle">{lan}</text>']
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _matrix(reach: dict[str, bool], hosts: list[str]) -> str:
+    rows = ["<table class=m><tr><th>from \\ to</th>" + "".join(f"<th>{html.escape(h)}</th>" for h in hosts) + "</tr>"]
+    for a in hosts:
+        cells = []
+        for b in hosts:
+            if a == b:
+                cells.append("<td class=na>-</td>")
+            elif f"{a} -> {b}" not in reach:
+                cells.append("<td class=na>n/a</td>")
+            else:
+                ok = reach[f"{a} -> {b}"]
+                cells.append(f"<td class={'ok' if ok else 'bad'}>{'reply' if ok else 'no reply'}</td>")
+        rows.append(f"<tr><th>{html.escape(a)}</th>{''.join(cells)}</tr>")
+    return "\n".join(rows) + "</table>"
+
+
+def html_report(r: Rehearsal, lab_after: Lab) -> str:
+    hosts = sorted({h for pair in r.after.reach for h in pair.split(" -> ")})
+    verdict = "PASSED: the change works and touched nothing else" if r.ok else "FAILED"
+    checks = "".join(f"<tr class={'ok' if c.ok else 'bad'}><td>{html.escape(c.step)}</td><td>{c.node}</td>"
+                     f"<td>{'ok' if c.ok else 'FAILED'}</td><td>{html.escape(c.seen)}</td></tr>" for c in r.checks)
+    impact = [*r.impact.renegotiated, *r.impact.routes_changed, *r.impact.unreachable,
+              *(f"{p}: {lost} of {sent} pings lost" for p, (lost, sent) in r.impact.lost_pings.items() if lost)]
+    lost_total = sum(lost for lost, _ in r.impact.lost_pings.values())
+    sent_total = sum(sent for _, sent in r.impact.lost_pings.values())
+    diag = ""
+    if r.diagnosis and not r.diagnosis.healthy:
+        d = r.diagnosis
+        diag = (f"<h2>Why</h2><p><b>{html.escape(d.layer or '')}</b> on {d.node}: {html.escape(d.cause or '')}: "
+                f"{html.escape(d.summary)}</p><p>{html.escape(d.advice)}</p><pre>{html.escape(chr(10).join(d.evidence))}</pre>")
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>rehearsal: {html.escape(r.change)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:70em}} td,th{{padding:.2em .6em;border:1px solid #ccc}}
+table{{border-collapse:collapse;margin:.5em 0}} .ok{{background:#ebfbee}} .bad{{background:#ffe3e3}} .na{{color:#999}}
+.verdict{{font-size:1.4em;font-weight:bold;color:{'#2b8a3e' if r.ok else '#c92a2a'}}}</style></head><body>
+<h1>Rehearsal: {html.escape(r.change)}</h1>
+<p class=verdict>{verdict}</p>
+<p>New: {', '.join(r.new_nodes) or 'no node'}; new spoke verified: {'yes' if r.new_spoke_ok else 'no'}.
+Pings during the change: {lost_total} of {sent_total} lost. Existing SAs re-negotiated: {len(r.impact.renegotiated)}.
+Timings: {', '.join(f'{k} {v}s' for k, v in r.seconds.items())}.</p>
+<h2>Topology after the change</h2>{topology_svg(lab_after, r.new_nodes)}
+<h2>Reachability before</h2>{_matrix(r.before.reach, hosts)}
+<h2>Reachability after</h2>{_matrix(r.after.reach, hosts)}
+<h2>Blast radius</h2>{'<p>none</p>' if not impact else '<ul>' + ''.join(f'<li>{html.escape(i)}</li>' for i in impact) + '</ul>'}
+{diag}
+<h2>Verification</h2><table><tr><th>step</th><th>node</th><th>result</th><th>seen</th></tr>{checks}</table>
+</body></html>
+"""

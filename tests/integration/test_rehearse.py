@@ -1,0 +1,77 @@
+"""Rehearsing a new spoke on the real lab: applied in place, verified, and its blast radius measured
+(existing SAs by their cookies and SPIs, routes, NHTB, pings during the change)."""
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from harness.cli import main
+from harness.drivers import for_lab
+from harness.model.change import write_changed_lab
+from harness.model.lab import load_lab
+from harness.model.spoke import SpokeRequest, add_spoke
+from harness.runtime import backend
+from harness.verify.rehearse import rehearse
+
+from ..conftest import THREE_SITE
+from .conftest import MODE, unique_name
+
+BOSTON = SpokeRequest("boston", IPv4Interface("4.4.4.2/30"), IPv4Network("192.168.188.0/24"),
+                      IPv4Address("10.11.11.13"), "westford", "auto")
+AUSTIN = SpokeRequest("austin", IPv4Interface("5.5.5.2/30"), IPv4Network("192.168.198.0/24"),
+                      IPv4Address("10.11.11.14"), "sunnyvale", "static")
+
+
+def change_folder(tmp_path, req, topology):
+    return write_changed_lab(topology, add_spoke(load_lab(topology), req), tmp_path / req.name).parent
+
+
+def rehearsed(folder, tag):
+    name = unique_name(tag)
+    rt = backend.choose(MODE, lambda phase, message: None)
+    try:
+        return rehearse(folder, rt, for_lab, name, lambda phase, message: None, watch_seconds=12)
+    finally:
+        backend.down(name)
+
+
+def assert_clean(r):
+    failed = [str(c) for c in r.checks if not c.ok]
+    assert not failed, failed
+    assert r.new_spoke_ok
+    assert r.impact.renegotiated == [], r.impact.renegotiated  # cookies and SPIs of every old SA unchanged
+    assert r.impact.routes_changed == [] and r.impact.unreachable == []
+    lost = {p: v for p, v in r.impact.lost_pings.items() if v[0]}
+    assert r.impact.lost_pings and not lost, lost
+    assert r.ok
+
+
+def test_a_fourth_spoke_like_westford_then_a_fifth_like_sunnyvale(tmp_path):
+    first = change_folder(tmp_path, BOSTON, THREE_SITE)
+    r = rehearsed(first, "reh4")
+    assert_clean(r)
+    assert r.new_nodes == ["boston", "boston-pc"]
+    # The hub kept one tunnel interface; its table has the new spoke's Auto entry.
+    assert "10.11.11.13 st0.0 boston-vpn Auto" in r.after.nhtb["corporate"]
+    assert all(r.after.reach.values()) and len(r.after.reach) == 12  # 4 LAN hosts, every ordered pair
+
+    second = change_folder(tmp_path, AUSTIN, first / THREE_SITE.name)
+    r = rehearsed(second, "reh5")
+    assert_clean(r)
+    assert "10.11.11.14 st0.0 austin-vpn Static" in r.after.nhtb["corporate"]
+    assert len(r.after.reach) == 20
+
+
+def test_a_change_that_forgets_the_static_nhtb_entry_fails_and_says_why(tmp_path, capsys):
+    folder = change_folder(tmp_path, AUSTIN, THREE_SITE)
+    hub = folder / "lab" / "corporate.junos"
+    hub.write_text("".join(ln for ln in hub.read_text().splitlines(keepends=True) if "next-hop-tunnel 10.11.11.14" not in ln))
+    name = unique_name("rehbad")
+    rc = main(["-t", str(THREE_SITE), "rehearse", str(folder), "--name", name, "--watch", "5",
+               "--runtime", MODE, "--report", str(tmp_path / "report.html")])
+    text = capsys.readouterr()
+    assert rc == 1
+    assert "missing-static-nhtb" in text.out and "next-hop-tunnel 10.11.11.14 ipsec-vpn austin-vpn" in text.out
+    assert "route 192.168.198.0/24 on corporate: FAILED" in text.out
+    report = (tmp_path / "report.html").read_text()
+    assert "FAILED" in report and "<svg" in report and "Reachability before" in report
+    assert not backend.all_labs() or name not in [n for n, _ in backend.all_labs()]  # removed afterwards

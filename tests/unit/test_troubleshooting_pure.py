@@ -1,0 +1,105 @@
+"""The troubleshooting layer's pure parts: charon logs read as kmd (on logs captured from the lab
+with each fault applied), nftables traces read as flow traceoptions, and packet filters."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from harness.drivers import nft_trace
+from harness.errors import ConfigError
+from harness.model.faults import load_faults
+from harness.render.nftables import TRACE_TABLE, trace_table
+from harness.verify import ikelog
+
+from ..conftest import LAB, REPO
+
+LOGS = REPO / "tests" / "fixtures" / "charon_logs"
+FAULTS = load_faults(LAB / "faults.yml")
+
+
+def kmd_of(name: str) -> str:
+    return ikelog.kmd((LOGS / name).read_text())
+
+
+@pytest.mark.parametrize("fault,log", [
+    ("phase1-proposal-mismatch", "phase1-proposal-mismatch.corporate.log"),
+    ("psk-mismatch", "psk-mismatch.corporate.log"),
+    ("wrong-external-interface", "wrong-external-interface.corporate.log"),
+    ("phase2-proposal-mismatch", "phase2-proposal-mismatch.corporate.log"),
+])
+def test_a_captured_fault_log_reads_as_the_note_kmd_excerpt(fault, log):
+    assert FAULTS[fault].kmd in kmd_of(log)
+
+
+def test_phase_1_failures_name_role_and_peer_as_the_note_does():
+    text = kmd_of("phase1-proposal-mismatch.corporate.log")
+    assert ("Phase-1 [responder] failed with error(No proposal chosen) for local=unknown(any:0,[0..0]=) "
+            "remote=ipv4(any:0,[0..3]=3.3.3.2)") in text
+    # The other spoke, unaffected, completes both phases in the same log.
+    assert "Phase-1 [responder] done for local=ipv4(udp:500,[0..3]=1.1.1.2) remote=ipv4(udp:500,[0..3]=2.2.2.2)" in text
+    assert ("Phase-2 [responder] done for p1_local=ipv4(udp:500,[0..3]=1.1.1.2) p1_remote=ipv4(udp:500,[0..3]=2.2.2.2) "
+            "p2_local=ipv4_subnet(any:0,[0..7]=0.0.0.0/0) p2_remote=ipv4_subnet(any:0,[0..7]=0.0.0.0/0)") in text
+
+
+def test_a_retransmitted_failure_is_one_event():
+    events = ikelog.parse((LOGS / "psk-mismatch.corporate.log").read_text())
+    failed = [e for e in events if e.kind == "p1-failed"]
+    assert len(failed) == 1 and failed[0].error == ikelog.INVALID_PAYLOAD and failed[0].remote == "3.3.3.2"
+
+
+def test_the_initiator_side_of_a_phase_2_failure():
+    events = ikelog.parse((LOGS / "phase2-proposal-mismatch.westford.log").read_text())
+    assert [(e.kind, e.role) for e in events][:2] == [("p1-done", "initiator"), ("p2-failed", "initiator")]
+
+
+def test_a_proxy_id_refusal_replaces_strongswans_narrowed_phase_2():
+    text = (LOGS / "phase2-proposal-mismatch.corporate.log").read_text()
+    narrowed = ("Nov 27 09:00:00 06[IKE] <sunnyvale-vpn|7> CHILD_SA sunnyvale-vpn{9} established with SPIs "
+                "c1_i c2_o and TS 10.10.20.0/24 === 192.168.168.0/24\n"
+                "Nov 27 09:00:00 00[KMD] <sunnyvale-vpn|7> proxy IDs do not match the configured ones: received "
+                "local=10.10.20.0/24 remote=192.168.168.0/24, configured local=0.0.0.0/0 remote=0.0.0.0/0, "
+                "peer 2.2.2.2: CHILD_SA deleted\n")
+    events = ikelog.parse(text + narrowed)
+    assert not any(e.kind == "p2-done" and e.p2_local == "10.10.20.0/24" for e in events)
+    assert FAULTS["proxy-id-mismatch"].kmd in ikelog.kmd(text + narrowed)
+
+
+def test_unknown_lines_are_skipped_not_guessed():
+    assert ikelog.parse("not a charon line\n\nNov 27 09:00:00 05[CFG] vici client 2 registered\n") == []
+
+
+def test_a_flow_trace_names_the_policy_that_decided():
+    packets = nft_trace.parse((REPO / "tests" / "fixtures" / "nft_trace_hairpin.txt").read_text().splitlines())
+    first = packets[0]
+    assert (first.src, first.dst, first.protocol) == ("192.168.178.10", "192.168.168.10", "icmp")
+    assert (first.iif, first.oif, first.verdict, first.chain) == ("st0.0", "st0.0", "accept", "from_vpn_to_vpn")
+    assert first.rule.startswith("policy spoke-to-spoke (")  # the policy's name and file:line
+    # The reply belongs to the same connection: traced too, and let through by conntrack.
+    assert any(p.src == "192.168.168.10" and p.verdict == "accept" for p in packets[1:])
+
+
+def test_a_default_deny_is_reported_as_such():
+    lines = ['trace id 1 inet nhtb forward packet: iif "st0.0" oif "st0.0" ip saddr 1.0.0.1 ip daddr 1.0.0.2 ip protocol icmp ',
+             'trace id 1 inet nhtb forward rule counter packets 1 bytes 84 drop comment "default policy: deny" (verdict drop)']
+    (p,) = nft_trace.parse(lines)
+    assert p.verdict == "drop" and p.rule == "default policy: deny"
+    assert "dropped by default policy: deny" in p.summary()
+
+
+def test_packet_filters_and_or_and_replies():
+    text = trace_table(None, [{"source-prefix": "10.0.0.0/24", "protocol": "tcp", "destination-port": "80"},
+                              {"destination-prefix": "10.9.9.9/32"}])
+    rules = [ln for ln in text.splitlines() if "nftrace" in ln]
+    assert len(rules) == 4  # two filters (OR), in the prerouting and output chains
+    assert "ct original ip saddr 10.0.0.0/24 meta l4proto tcp ct original proto-dst 80" in rules[0]  # AND, replies too
+    res = subprocess.run(["unshare", "-n", "nft", "-c", "-f", "-"], input=text, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert f"table inet {TRACE_TABLE}" in text
+
+
+@pytest.mark.parametrize("bad", [{"source-port": "80"}, {"protocol": "tcp", "destination-port": "x"},
+                                 {"protocol": "gre"}, {"src": "1.2.3.4"}])
+def test_bad_packet_filters_are_refused(bad):
+    with pytest.raises(ConfigError):
+        trace_table(None, [bad])
