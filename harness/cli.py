@@ -5,7 +5,10 @@ import argparse
 import json
 import os
 import shutil
+import socket
+import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -27,8 +30,9 @@ from .verify.suite import verify as verify_lab
 from .files import write_file
 from .model.change import change_script, write_changed_lab
 from .model.faults import apply_fault, load_faults
-from .model.spoke import SpokeRequest, add_spoke
+from .model.spoke import SpokeRequest, add_spoke, grow
 from .model.lab import Lab, load_lab
+from .model.mgmt import DEFAULT_PASSWORD, SSH_PORT, credentials, mgmt_plan
 from .model.preflight import preflight
 from .render.bundle import render_node
 
@@ -337,6 +341,19 @@ def cmd_trace(args) -> int:
 
 
 def cmd_spoke(args) -> int:
+    if args.action == "scale":
+        if not args.spokes or args.spokes < 1:
+            raise LabError("spoke scale needs --spokes N (the total number of spokes)")
+        out_dir = Path(args.out or f"scale-{args.spokes}")
+        topo = grow(args.topology, args.spokes, out_dir, args.like)
+        lab = load_lab(topo)
+        out.print(f"{topo}: {len(lab.sites) - 1} spokes on {lab.hub().name}'s "
+                  f"{len([u for u in lab.hub().tunnel_units if u.multipoint])} multipoint st0 unit; "
+                  f"pre-flight findings: {len(preflight(lab))}")
+        return 0
+    for opt in ("spoke_name", "public", "lan", "tunnel_ip"):
+        if not getattr(args, opt):
+            raise LabError(f"spoke add needs --{opt.replace('spoke_', '').replace('_', '-')}")
     lab = _load(args)
     try:
         req = SpokeRequest(args.spoke_name, IPv4Interface(args.public), IPv4Network(args.lan),
@@ -424,6 +441,86 @@ def cmd_rehearse(args) -> int:
         return 0
     err.print("rehearsal failed: the change breaks something (see above)")
     return 1
+
+
+def _forwarder(connect, port: int) -> socket.socket:
+    """Listen on 127.0.0.1:port (0: any free one); each connection is relayed to `connect()`.
+    Loopback only: nothing becomes reachable from other machines."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(8)
+
+    def pump(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def serve() -> None:
+        while True:
+            try:
+                near, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                far = connect()
+            except Exception as e:  # noqa: BLE001 - tell the one client, keep serving
+                err.print(f"forward: {e}")
+                near.close()
+                continue
+            threading.Thread(target=pump, args=(near, far), daemon=True).start()
+            threading.Thread(target=pump, args=(far, near), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+def cmd_ssh(args) -> int:
+    name = _lab_name(args)
+    rt = backend.find(name)
+    state = next(s for s in rt.labs() if s["name"] == name)
+    model = load_lab(state["topology"], name=name)
+    node = _node(model, args.node)
+    user, password = credentials(model, node)
+    connect = lambda: rt.mgmt_socket(name, node)  # noqa: E731
+    if args.command:
+        from .drivers.junos_ssh import JunosCliError, JunosSshDriver
+
+        d = JunosSshDriver(node, model, connect, user, password)
+        try:
+            out.print(escape(d.cli(" ".join(args.command))), end="", soft_wrap=True)
+        except JunosCliError as e:
+            raise LabError(str(e)) from None
+        finally:
+            d.close()
+        return 0
+    listener = _forwarder(connect, args.forward or 0)
+    port = listener.getsockname()[1]
+    where = f"{node}'s management address {mgmt_plan(model).address(node)}:{SSH_PORT}"
+    ssh = ["ssh", "-p", str(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+           "-o", "LogLevel=ERROR", f"{user}@127.0.0.1"]
+    if args.forward is not None:
+        out.print(f"forwarding 127.0.0.1:{port} -> {where}; log in with: {' '.join(ssh)} "
+                  f"(password: the node's, {'default ' if password == DEFAULT_PASSWORD else ''}as in the topology); Ctrl-C stops")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            listener.close()
+    err.print(f"connecting to {where} (user {user}; password {'admin@123, containerlab' + chr(39) + 's default' if password == DEFAULT_PASSWORD else 'from the topology labels'})")
+    try:
+        return subprocess.call(ssh)
+    finally:
+        listener.close()
 
 
 def cmd_fault(args) -> int:
@@ -514,12 +611,14 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--detail", action="store_true", help="every chain and rule each packet went through")
     tr.set_defaults(func=cmd_trace)
 
-    sp = sub.add_parser("spoke", help="`spoke add`: generate a new spoke like an existing one, and the change on the others")
-    sp.add_argument("action", choices=["add"])
-    sp.add_argument("--name", dest="spoke_name", required=True, help="the new spoke's node name")
-    sp.add_argument("--public", required=True, metavar="A.B.C.D/30", help="its Internet address and prefix")
-    sp.add_argument("--lan", required=True, metavar="P/LEN", help="its LAN")
-    sp.add_argument("--tunnel-ip", required=True, metavar="T", help="its st0/tunnel.1 address, in the hub's tunnel subnet")
+    sp = sub.add_parser("spoke", help="`spoke add`: generate a new spoke like an existing one, and the change on the "
+                        "others; `spoke scale`: a lab with N spokes on the one hub st0")
+    sp.add_argument("action", choices=["add", "scale"], help="add: one spoke; scale: a lab grown to --spokes N")
+    sp.add_argument("--name", dest="spoke_name", help="the new spoke's node name")
+    sp.add_argument("--public", metavar="A.B.C.D/30", help="its Internet address and prefix")
+    sp.add_argument("--lan", metavar="P/LEN", help="its LAN")
+    sp.add_argument("--tunnel-ip", metavar="T", help="its st0/tunnel.1 address, in the hub's tunnel subnet")
+    sp.add_argument("--spokes", type=int, help="for scale: how many spokes in total")
     sp.add_argument("--like", help="the spoke to duplicate (default: the first spoke)")
     sp.add_argument("--nhtb", choices=["static", "auto"], help="default: auto for a Junos spoke, static otherwise")
     sp.add_argument("--out", help="the folder to write (default: spoke-NAME)")
@@ -535,6 +634,13 @@ def build_parser() -> argparse.ArgumentParser:
     rh.add_argument("--watch", type=float, default=30.0, help="seconds of background pings around the change")
     rh.add_argument("--report", help="the HTML report's path (default: build/rehearsal-NAME.html)")
     rh.set_defaults(func=cmd_rehearse)
+
+    ss = sub.add_parser("ssh", help="the node's Junos-style CLI over SSH (its management address, via a loopback forward)")
+    ss.add_argument("node", nargs="?", help="the site (default: the hub)")
+    ss.add_argument("command", nargs=argparse.REMAINDER, help="run one command and print its output")
+    ss.add_argument("--name", help="lab name (default: the topology's)")
+    ss.add_argument("--forward", type=int, metavar="PORT", help="only forward 127.0.0.1:PORT (0: any) until Ctrl-C")
+    ss.set_defaults(func=cmd_ssh)
 
     v = sub.add_parser("verify", help="run the note's verification steps on the running lab")
     v.add_argument("--name", help="lab name (default: the topology's)")

@@ -14,6 +14,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 THREE_SITE = TOPOLOGIES / "three-site.clab.yml"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--driver", default="linux", choices=["linux", "junos-ssh"],
+                     help="how the verification tests ask the sites: linux (vici, netlink) or junos-ssh "
+                          "(their Junos CLI over SSH, parsed as a vSRX's would be)")
+
+
 def strip_sources(obj):
     """A model as plain data without where it came from (file, line), for comparing two syntaxes."""
     if dataclasses.is_dataclass(obj):

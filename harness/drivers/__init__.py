@@ -3,14 +3,28 @@ implementation per kind of node; `for_lab` picks them."""
 from __future__ import annotations
 
 from ..model.lab import load_lab
+from ..model.mgmt import credentials
 from ..runtime import backend
 from .base import NodeDriver
 from .linux import LinuxDriver
 
+DRIVERS = ("linux", "junos-ssh")
 
-def for_lab(lab_name: str) -> dict[str, NodeDriver]:
-    """A driver for every node of the running lab `lab_name`."""
+
+def for_lab(lab_name: str, driver: str = "linux") -> dict[str, NodeDriver]:
+    """A driver for every node of the running lab `lab_name`. With driver="junos-ssh" the sites
+    are asked over SSH, through their management addresses (a vSRX's CLI, or a stand-in's); the
+    LAN hosts are Linux either way."""
+    if driver not in DRIVERS:
+        raise ValueError(f"unknown driver '{driver}' (drivers: {', '.join(DRIVERS)})")
     rt = backend.find(lab_name)
     state = next(s for s in rt.labs() if s["name"] == lab_name)
     model = load_lab(state["topology"], name=lab_name)
-    return {node: LinuxDriver(rt, lab_name, node, model) for node in model.nodes}
+    out: dict[str, NodeDriver] = {node: LinuxDriver(rt, lab_name, node, model) for node in model.nodes}
+    if driver == "junos-ssh":
+        from .junos_ssh import JunosSshDriver
+
+        for node in model.sites:
+            user, password = credentials(model, node)
+            out[node] = JunosSshDriver(node, model, lambda n=node: rt.mgmt_socket(lab_name, n), user, password)
+    return out

@@ -301,3 +301,9 @@ def ipsec_statistics(text: str) -> dict:
                 raise UnknownField(cmd, n, ln)
             out[_STATS[section][key]] = _int(value)
     return out
+
+
+def ping_summary(text: str) -> tuple[int, int] | None:
+    """(transmitted, received) from a ping's summary line (Junos or Linux wording)."""
+    m = re.search(r"(\d+) packets transmitted, (\d+) (?:packets )?received", text)
+    return (int(m.group(1)), int(m.group(2))) if m else None

@@ -115,8 +115,12 @@ class LinuxDriver(NodeDriver):
     def next_hop_tunnels(self) -> list[NhtbEntry]:
         return [NhtbEntry(e["next_hop"], e["interface"], e["vpn"], e["flag"]) for e in self.rt.nhtb(self.lab, self.node)]
 
+    def route_answer(self, address: str) -> dict:
+        """What `show route <address>` prints: the best route and the table's counts."""
+        return self.rt.route(self.lab, self.node, address)
+
     def route(self, address: str) -> Route | None:
-        r = self.rt.route(self.lab, self.node, address)["route"]
+        r = self.route_answer(address)["route"]
         return Route(r["prefix"], r["next_hop"], r["interface"], r["protocol"], r["active"]) if r else None
 
     def _source_address(self, source: str) -> str:

@@ -83,3 +83,14 @@ def change_script(change: Change) -> str:
     for node, (fname, _) in change.new_configs.items():
         out += ["", f"# {node} is new: its whole config is lab/{fname}"]
     return "\n".join(out) + "\n"
+
+
+def write_grown_lab(topology: Path | str, changes: Callable[[Path], Change | None], out_dir: Path) -> Path:
+    """Apply changes one after the other (each computed on the lab the previous one wrote), in
+    out_dir/step-N; returns the last topology. `changes(topology)` returns None when done."""
+    topology = Path(topology)
+    step = 0
+    while (change := changes(topology)) is not None:
+        step += 1
+        topology = write_changed_lab(topology, change, out_dir / f"step-{step:03d}")
+    return topology

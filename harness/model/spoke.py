@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
 
 from ..errors import ConfigError
 from ..parse.statements import read_config
-from .change import Change, as_set_commands
+from .change import Change, as_set_commands, write_grown_lab
 from .ifnames import linux_ifname
-from .lab import OS_LABEL, Lab
+from .lab import OS_LABEL, Lab, load_lab
 from .preflight import ends, peer_end
 from .site import Site, StaticRoute
 
@@ -215,3 +216,46 @@ def _internet_router(lab: Lab, hop: IPv4Address | None) -> str:
 def _host_offset(lab: Lab, site: Site, lan: IPv4Network) -> int:
     host = lab.lan_host(site.name)
     return int(IPv4Address(lab.host_address(host))) - int(lan.network_address) if host else 10
+
+
+# Where generated spokes take their addresses from (documentation/shared ranges, never routed here).
+PUBLIC_POOL = IPv4Network("100.64.0.0/16")  # a /30 per spoke
+LAN_POOL = IPv4Network("172.16.0.0/12")  # a /24 per spoke
+
+
+def scale_requests(lab: Lab, total_spokes: int, like: str | None = None) -> list[SpokeRequest]:
+    """Requests that bring `lab` to `total_spokes` spokes, each like `like` (default: the first
+    Junos spoke, so the hub learns every next hop as an Auto entry)."""
+    spokes = [s for s in lab.sites.values() if not s.is_hub]
+    like_site = lab.sites[like] if like else next((s for s in spokes if s.os == "junos"), spokes[0])
+    hub = lab.hub()
+    if hub is None:
+        raise ConfigError(f"{lab.topology.file}: no hub")
+    tunnel_net = _tunnel_unit(hub).addresses[0].network
+    used = {a.ip for s in lab.sites.values() for _, a in s.addresses()}
+    free_tunnel = (h for h in tunnel_net.hosts() if h not in used)
+    publics, lans = PUBLIC_POOL.subnets(new_prefix=30), LAN_POOL.subnets(new_prefix=24)
+    taken = [a.network for s in lab.sites.values() for _, a in s.addresses()]
+    out = []
+    for k in range(total_spokes - len(spokes)):
+        link = next(publics)
+        lan = next(n for n in lans if not any(n.overlaps(t) for t in taken))
+        try:
+            tip = next(free_tunnel)
+        except StopIteration:
+            raise ConfigError(f"the hub's tunnel subnet {tunnel_net} has no address left for spoke {k + 1}") from None
+        out.append(SpokeRequest(f"spoke{k + 1:03d}", IPv4Interface(f"{link[2]}/30"), lan, tip, like_site.name,
+                                "auto" if like_site.os == "junos" else "static"))
+    return out
+
+
+def grow(topology: Path | str, total_spokes: int, out_dir: Path, like: str | None = None) -> Path:
+    """A lab with `total_spokes` spokes on the one hub, each added as `spoke add` would; returns
+    the final topology (the intermediate steps stay beside it)."""
+    pending = iter(scale_requests(load_lab(topology), total_spokes, like))
+
+    def next_change(topo: Path) -> Change | None:
+        req = next(pending, None)
+        return None if req is None else add_spoke(load_lab(topo), req)
+
+    return write_grown_lab(topology, next_change, out_dir)

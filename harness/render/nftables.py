@@ -13,6 +13,7 @@ import re
 
 from ..errors import ConfigError
 from ..model.ifnames import linux_ifname
+from ..model.mgmt import MGMT_IFNAME, SSH_PORT
 from ..model.site import SecurityPolicy, Site
 
 TABLE = "nhtb"
@@ -102,7 +103,9 @@ def ruleset(site: Site) -> str:
         out.append(f"    set tunnels {{ type ifname; elements = {{ {', '.join(f'{chr(34)}{t}{chr(34)}' for t in tunnels)} }}; }}")
 
     out += ["", "    chain input {", "        type filter hook input priority filter; policy drop;",
-            "        ct state established,related accept", '        iifname "lo" accept']
+            "        ct state established,related accept", '        iifname "lo" accept',
+            # The management interface (fxp0 on an SRX) is out of band: no zone governs it.
+            f'        iifname "{MGMT_IFNAME}" tcp dport {SSH_PORT} accept {_comment("management: SSH")}']
     for z in site.zones.values():
         services = sorted(z.host_inbound)
         if "all" in services:

@@ -91,6 +91,9 @@ class Handler(socketserver.StreamRequestHandler):
             self.send({"error": "bad token", "kind": "auth"})
             return
         method, params = req.get("method"), req.get("params", {})
+        if method == "relay":  # this connection becomes a byte pipe to a node's management port
+            self.relay(params)
+            return
         progress = lambda phase, message: self.send({"event": [phase, message]})  # noqa: E731
         try:
             self.send({"result": self.dispatch(method, params, progress)})
@@ -100,6 +103,34 @@ class Handler(socketserver.StreamRequestHandler):
             self.send({"error": str(e), "kind": type(e).__name__})
         except Exception as e:  # a bug: the host shows it rather than hanging
             self.send({"error": f"agent error in {method}: {e}\n{traceback.format_exc()}", "kind": "bug"})
+
+    def relay(self, p: dict) -> None:
+        try:
+            far = self.runtime.mgmt_socket(**p)
+        except LabError as e:
+            self.send({"error": str(e), "kind": type(e).__name__})
+            return
+        far.settimeout(None)
+        self.send({"result": "relaying"})
+        near = self.connection
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=pump, args=(far, near), daemon=True)
+        t.start()
+        pump(near, far)
+        t.join(5)
+        far.close()
 
     def dispatch(self, method: str, p: dict, progress):
         rt = self.runtime

@@ -50,6 +50,13 @@ class RemoteRuntime:
                                 on_event=progress, timeout=900)
 
 
+    def mgmt_socket(self, lab_name: str, node: str, port: int = 22, timeout: float = 30):
+        """A connection to a node's management port, relayed by the agent (nothing is forwarded
+        on the host but what the caller itself listens on)."""
+        return self.client.stream("relay", {"lab_name": lab_name, "node": node, "port": port, "timeout": timeout},
+                                  timeout=timeout + 30)
+
+
 def _forward(name: str):
     signature = inspect.signature(getattr(LocalRuntime, name))
 

@@ -62,6 +62,14 @@ def configure_links(ns: str, plan: NodePlan) -> None:
                 raise LabError(f"node {plan.node}: route {r.prefix} ({r.origin}): {e}") from None
 
 
+def configure_mgmt(ns: str, node: str, address) -> None:
+    """The node's management address on eth0 (containerlab configures it itself)."""
+    with NetNS(ns) as ipr:
+        idx = _index(ipr, "eth0", node)
+        _add_address(ipr, idx, address)
+        ipr.link("set", index=idx, state="up")
+
+
 def load_nftables(ns: str, node: str, ruleset: Path) -> None:
     res = nsexec.run(ns, ["nft", "-f", str(ruleset)])
     if res.returncode != 0:

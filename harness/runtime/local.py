@@ -24,6 +24,7 @@ from typing import Callable
 from ..errors import LabError
 from ..files import write_file
 from ..model.lab import Lab, load_lab
+from ..model.mgmt import SSH_PORT, mgmt_plan
 from ..model.preflight import VpnEnd, broken_ends, ends, preflight, vpn_pairs
 from ..render import strongswan
 from ..render.binding import Entry, binding_specs, route_active
@@ -108,8 +109,9 @@ class LocalRuntime:
             if not proc.name.isdigit() or int(proc.name) == os.getpid():
                 continue
             try:
-                mine = marker in (proc / "mountinfo").read_text() or \
-                    marker in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                mine = marker in (proc / "mountinfo").read_text() or marker in cmdline or \
+                    f"/labs/{lab_name}/lab.json" in cmdline  # the management daemon
                 if mine and process.alive(int(proc.name)):
                     procs.append(int(proc.name))
             except OSError:
@@ -147,8 +149,10 @@ class LocalRuntime:
             with Phase("namespaces and links", progress, timings):
                 namespaces = self.provider.create(lab, lab.name)
                 self._record_nodes(lab, state, namespaces, plans)
+                mgmt = mgmt_plan(lab)
                 for node, ns in namespaces.items():
                     self._write_node_files(lab, lab.name, node)
+                    configure.configure_mgmt(ns, node, mgmt.addresses[node])
                     configure.configure_links(ns, plans[node])
                     if node in lab.sites:
                         configure.load_nftables(ns, node, paths.node_dir(lab.name, node) / "nftables.conf")
@@ -176,13 +180,15 @@ class LocalRuntime:
                                                                               sa_timeout)
             with Phase("NHTB", progress, timings):
                 self._wait_for_bindings(lab, state, broken, progress)
+            with Phase("management", progress, timings):
+                self._start_mgmtd(lab.name, state)
             timings["total"] = round(time.monotonic() - t0, 2)
             state["timings"] = timings
             self._save(state)
             return {"lab": state, "reused": False, "timings": timings}
         except BaseException:
             # Undo first: reporting may itself fail (the caller went away) and must not stop it.
-            self.down(lab.name, namespaces=[paths.ns_name(lab.name, n) for n in lab.nodes])
+            self.down(lab.name, namespaces=[paths.ns_name(lab.name, n) for n in lab.nodes] + [paths.mgmt_ns(lab.name)])
             try:
                 progress("cleanup", f"bring-up of {lab.name} failed: removed everything it made")
             except BaseException:
@@ -237,6 +243,9 @@ class LocalRuntime:
         with Phase("new nodes", progress, timings):
             namespaces = self.provider.create(new, lab_name, only=added)
             self._record_nodes(new, state, namespaces, plans)
+            mgmt = mgmt_plan(new)
+            for node, ns in namespaces.items():
+                configure.configure_mgmt(ns, node, mgmt.addresses[node])
         with Phase("reconfigure", progress, timings):
             for node in new.nodes:
                 ns, what = state["nodes"][node]["ns"], []
@@ -286,7 +295,40 @@ class LocalRuntime:
             up, skipped = self._bring_up_vpns(new, sessions, pids, broken, progress, sa_timeout, only=fresh)
         with Phase("NHTB", progress, timings):
             self._wait_for_bindings(new, state, broken, progress)
+        if added:
+            with Phase("management", progress, timings):  # serve the new sites too
+                process.stop(state.get("mgmtd_pid"))
+                self._start_mgmtd(lab_name, state)
         return {"added": added, "changed": changed, "vpns_up": up, "vpns_skipped": skipped, "timings": timings}
+
+    def _start_mgmtd(self, lab_name: str, state: dict) -> None:
+        """The SSH daemon serving every site's Junos-style CLI on its management address."""
+        with open(paths.lab_dir(lab_name) / "mgmtd.log", "ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "harness.runtime.mgmtd", "--lab", lab_name,
+                                     "--state", str(paths.lab_dir(lab_name) / "lab.json")],
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        threading.Thread(target=proc.wait, daemon=True).start()
+        state["mgmtd_pid"] = proc.pid
+        self._save(state)
+
+    def mgmt_socket(self, lab_name: str, node: str, port: int = SSH_PORT, timeout: float = 30) -> socket.socket:
+        """A TCP connection to a node's management address, made from the management network
+        (as a containerlab host reaches clab-<lab>-<node>); retried while the daemon starts."""
+        from pyroute2 import netns as pnetns
+
+        self._ns(lab_name, node)
+        address = str(mgmt_plan(self._model(lab_name)).address(node))
+        deadline = time.monotonic() + timeout
+        while True:
+            pnetns.pushns(paths.mgmt_ns(lab_name))
+            try:
+                return socket.create_connection((address, port), timeout=10)
+            except OSError as e:
+                if time.monotonic() > deadline:
+                    raise LabError(f"{node}: nothing answers on {address}:{port} ({e})") from None
+            finally:
+                pnetns.popns()
+            time.sleep(0.3)
 
     def _rebind(self, lab_name: str, node: str, state: dict, specs: list[dict]) -> None:
         """Hand the hub's binder its new spec (it re-reads it on SIGHUP), or start one."""
@@ -500,10 +542,11 @@ class LocalRuntime:
     def down(self, lab_name: str, namespaces: list[str] | None = None) -> list[str]:
         """Remove a lab entirely; returns what was removed (for the message)."""
         state = _read_state(lab_name) or {"nodes": {}}
+        process.stop(state.get("mgmtd_pid"))
         for node, info in state["nodes"].items():
             process.stop(info.get("binder_pid"))
             process.stop(info.get("charon_pid"))
-        ns = set(namespaces or []) | {info["ns"] for info in state["nodes"].values()}
+        ns = set(namespaces or []) | {info["ns"] for info in state["nodes"].values()} | {paths.mgmt_ns(lab_name)}
         removed = self.provider.destroy(sorted(ns))
         shutil.rmtree(paths.lab_dir(lab_name), ignore_errors=True)
         _remove_if_empty(paths.labs_dir())

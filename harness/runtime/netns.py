@@ -11,7 +11,8 @@ from pyroute2 import NetNS
 from pyroute2 import netns as pnetns
 
 from ..model.lab import Lab
-from .paths import ns_name
+from ..model.mgmt import mgmt_plan
+from .paths import mgmt_ns, ns_name
 
 
 class NetnsProvider:
@@ -40,10 +41,32 @@ class NetnsProvider:
                     extra = {"mtu": link.mtu} if link.mtu else {}
                     ipr.link("add", ifname=link.a.iface, kind="veth",
                              peer={"ifname": link.b.iface, "net_ns_fd": b, **extra}, **extra)
+            self._cable_mgmt(lab, lab_name, new, created, first=only is None)
         except BaseException:
             self.destroy(created)
             raise
         return new
+
+    def _cable_mgmt(self, lab: Lab, lab_name: str, nodes: dict[str, str], created: list[str], first: bool) -> None:
+        """A management bridge in a namespace of its own, and an eth0 in every node on it (as
+        containerlab's docker network gives each container); its .1 is the bridge's."""
+        mgmt, mns = mgmt_plan(lab), mgmt_ns(lab_name)
+        if first:
+            pnetns.create(mns)
+            created.append(mns)
+            with NetNS(mns) as ipr:
+                ipr.link("add", ifname="br0", kind="bridge")
+                br = ipr.link_lookup(ifname="br0")[0]
+                ipr.addr("add", index=br, address=str(next(mgmt.subnet.hosts())), prefixlen=mgmt.subnet.prefixlen)
+                ipr.link("set", index=br, state="up")
+                ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+        with NetNS(mns) as ipr:
+            br = ipr.link_lookup(ifname="br0")[0]
+            for node, ns in nodes.items():
+                port = f"mg{lab.nodes.index(node)}"
+                ipr.link("add", ifname=port, kind="veth", peer={"ifname": "eth0", "net_ns_fd": ns})
+                idx = ipr.link_lookup(ifname=port)[0]
+                ipr.link("set", index=idx, master=br, state="up")
 
     def destroy(self, namespaces: list[str]) -> list[str]:
         """Remove namespaces (their interfaces go with them); returns those that were there."""

@@ -34,3 +34,8 @@ def charon_run(lab: str, node: str) -> Path:
 
 def ns_name(lab: str, node: str) -> str:
     return f"{lab}-{node}"
+
+
+def mgmt_ns(lab: str) -> str:
+    """The namespace holding the lab's management bridge (containerlab's docker network)."""
+    return f"{lab}-mgmt"

@@ -56,6 +56,26 @@ class AgentClient:
             sock.close()
         raise AgentError(f"the lab VM's agent closed the connection during '{method}'")
 
+    def stream(self, method: str, params: dict, timeout: float = 60) -> socket.socket:
+        """A connection the agent turns into a byte pipe (after its one-line answer)."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            sock.sendall((json.dumps({"token": self.token, "method": method, "params": params}) + "\n").encode())
+            line = b""
+            while not line.endswith(b"\n"):  # byte by byte: what follows belongs to the pipe
+                b = sock.recv(1)
+                if not b:
+                    raise AgentError(f"the lab VM's agent closed the connection during '{method}'")
+                line += b
+            msg = json.loads(line)
+            if "error" in msg:
+                raise AgentError(msg["error"])
+        except BaseException:
+            sock.close()
+            raise
+        sock.settimeout(None)
+        return sock
+
     def ping(self, timeout: float = 2) -> bool:
         try:
             return self.call("ping", timeout=timeout) == "pong"

@@ -16,8 +16,9 @@ from .test_lab_lifecycle import _variant
 
 
 @pytest.fixture(scope="module")
-def drivers(lab):
-    return for_lab(lab.name)
+def drivers(lab, request):
+    """The sites' drivers as `--driver` asks (the LAN hosts are Linux either way)."""
+    return for_lab(lab.name, request.config.getoption("--driver"))
 
 
 def sites(lab):
