@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import LabError
-from .runtime import backend
+from .runtime import backend, clab
 from .runtime.vm import LabVM
 from .drivers import for_lab
 from .render.nftables import TRACE_TERMS, trace_table
@@ -132,7 +132,9 @@ def cmd_up(args) -> int:
         err.print(f"[yellow]warning[/]: {src}: {msg}")
     for f in preflight(lab):
         err.print(f"[yellow]pre-flight[/]: {f}", soft_wrap=True)
-    rt = backend.choose(args.runtime, progress)
+    if args.dry_run:
+        return _dry_run(args, lab, Path(topology))
+    rt = backend.choose(args.runtime, progress, topology)
     try:
         result = rt.up(topology, name=args.name, progress=progress)
     except BaseException:
@@ -151,6 +153,22 @@ def cmd_up(args) -> int:
         out.print(f"lab {state['name']} is up in {t['total']:.1f}s: {len(up)} VPN(s) with IKE and CHILD SAs "
                   f"established on both ends" + (f"; not brought up (pre-flight findings): {', '.join(skipped)}"
                                                   if skipped else ""))
+    return 0
+
+
+def _dry_run(args, lab: Lab, topology: Path) -> int:
+    """What the containerlab runtime would run for this topology, in order, without running it."""
+    if args.runtime != "containerlab":
+        raise LabError("--dry-run lists the containerlab runtime's plan: use it with --runtime containerlab")
+    table = Table(title=f"containerlab runtime, lab {lab.name}: the plan (nothing is run)")
+    for col in ("#", "step", "command", "until"):
+        table.add_column(col, overflow="fold")
+    for i, st in enumerate(clab.plan(lab, topology, lab.name), 1):
+        until = f"prints {st.wait_for!r}, within {st.deadline:.0f}s" if st.wait_for else (
+            f"within {st.deadline:.0f}s" if st.deadline else "")
+        table.add_row(str(i), escape(st.what), escape(" ".join(st.command)) if st.command else "(the harness)", until)
+    out.print(table)
+    out.print("down: " + " ".join(clab.destroy_plan(lab, topology, lab.name)[0].command or ()))
     return 0
 
 
@@ -559,7 +577,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_render)
 
     u = sub.add_parser("up", help="bring the lab up (natively, or in the lab VM where the kernel lacks IPsec)")
-    u.add_argument("--runtime", choices=["auto", "native", "vm"], default=os.environ.get("NHTB_RUNTIME", "auto"))
+    u.add_argument("--runtime", choices=["auto", "native", "vm", "containerlab"], default=os.environ.get("NHTB_RUNTIME", "auto"))
+    u.add_argument("--dry-run", action="store_true", help="with --runtime containerlab: list the commands and "
+                   "readiness steps it would run, run nothing")
     u.add_argument("--name", help="lab name (default: the topology's); namespaces are <name>-<node>")
     u.set_defaults(func=cmd_up)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..model.lab import load_lab
 from ..model.mgmt import credentials
 from ..runtime import backend
+from ..runtime.clab import is_device
 from .base import NodeDriver
 from .linux import LinuxDriver
 
@@ -21,10 +22,11 @@ def for_lab(lab_name: str, driver: str = "linux") -> dict[str, NodeDriver]:
     state = next(s for s in rt.labs() if s["name"] == lab_name)
     model = load_lab(state["topology"], name=lab_name)
     out: dict[str, NodeDriver] = {node: LinuxDriver(rt, lab_name, node, model) for node in model.nodes}
-    if driver == "junos-ssh":
+    devices = [n for n in model.sites if is_device(model, n)]  # a vSRX only has its CLI
+    if driver == "junos-ssh" or devices:
         from .junos_ssh import JunosSshDriver
 
-        for node in model.sites:
+        for node in (model.sites if driver == "junos-ssh" else devices):
             user, password = credentials(model, node)
             out[node] = JunosSshDriver(node, model, lambda n=node: rt.mgmt_socket(lab_name, n), user, password)
     return out

@@ -5,10 +5,14 @@ Both offer the same calls; the CLI and the tests never care which one answers.
 from __future__ import annotations
 
 import inspect
+import shutil
 import time
+from pathlib import Path
 from typing import Callable
 
 from ..errors import LabError
+from ..model.lab import load_lab
+from . import clab
 from .local import LocalRuntime
 from .probe import probe
 from .rpc import RUNTIME_CALLS, AgentClient
@@ -80,8 +84,21 @@ class NativeRuntime(LocalRuntime):
     where = "native"
 
 
-def choose(mode: str, progress: Progress) -> NativeRuntime | RemoteRuntime:
-    """The runtime for a new lab: `native`, `vm`, or `auto` (native when the kernel can)."""
+def choose(mode: str, progress: Progress, topology: str | None = None) -> NativeRuntime | RemoteRuntime:
+    """The runtime for a new lab: `native`, `vm`, `containerlab`, or `auto` (containerlab for a
+    topology with vSRX nodes, else native when the kernel can, else the VM)."""
+    lab = load_lab(topology) if topology else None
+    if mode == "auto" and lab is not None and clab.needs_containerlab(lab):
+        mode = "containerlab"
+        progress("runtime", "the topology has vSRX nodes: containerlab")
+    if mode == "containerlab":
+        if topology is None:
+            raise LabError("the containerlab runtime needs the topology")
+        if not clab.available():
+            missing = [t for t in ("containerlab", "docker") if not shutil.which(t)] or ["a running Docker engine"]
+            raise LabError(f"{topology}: the containerlab runtime needs containerlab and a Docker engine; this machine "
+                           f"lacks {', '.join(missing)} (`up --runtime containerlab --dry-run` shows what it would run)")
+        return NativeRuntime(clab.ContainerlabProvider(Path(topology)))
     if mode == "native":
         return NativeRuntime()
     if mode == "auto":
@@ -91,7 +108,7 @@ def choose(mode: str, progress: Progress) -> NativeRuntime | RemoteRuntime:
             return NativeRuntime()
         progress("kernel", f"{report.describe()}: running the lab in a VM with a full kernel")
     elif mode != "vm":
-        raise LabError(f"unknown runtime '{mode}' (native, vm, auto)")
+        raise LabError(f"unknown runtime '{mode}' (native, vm, containerlab, auto)")
     return RemoteRuntime(LabVM().ensure(progress))
 
 

@@ -32,7 +32,7 @@ from ..render.bundle import render_node
 from ..render.nftables import ruleset as nftables_ruleset
 from ..render.nftables import trace_table
 from ..render.netplan import lab_plan
-from . import charon, configure, nsexec, paths, probes, process
+from . import charon, clab, configure, nsexec, paths, probes, process
 from .netns import NetnsProvider
 from .xfrm import netns_stats, xfrm
 
@@ -151,15 +151,19 @@ class LocalRuntime:
                 self._record_nodes(lab, state, namespaces, plans)
                 mgmt = mgmt_plan(lab)
                 for node, ns in namespaces.items():
+                    if clab.is_device(lab, node):
+                        continue  # a vSRX configures itself from its startup-config
                     self._write_node_files(lab, lab.name, node)
-                    configure.configure_mgmt(ns, node, mgmt.addresses[node])
+                    if self.provider.cables_mgmt:
+                        configure.configure_mgmt(ns, node, mgmt.addresses[node])
                     configure.configure_links(ns, plans[node])
                     if node in lab.sites:
                         configure.load_nftables(ns, node, paths.node_dir(lab.name, node) / "nftables.conf")
+            stand_ins = _stand_ins(lab)
             with Phase("charon start", progress, timings):
-                sessions = self._start_charons(lab, lab.name, list(lab.sites), state)
+                sessions = self._start_charons(lab, lab.name, list(stand_ins), state)
             with Phase("binding", progress, timings):
-                for node, site in lab.sites.items():
+                for node, site in stand_ins.items():
                     specs = binding_specs(lab, site)
                     if not specs:
                         continue
@@ -174,8 +178,10 @@ class LocalRuntime:
                     self._save(state)
             # VPNs the pre-flight already says cannot come up are neither started nor waited for.
             broken = broken_ends([f for f in preflight(lab) if f.blocks_sa])
+            # A vSRX brings its VPNs up itself: the verification sees them through its driver.
+            broken |= {e.label for n in lab.sites if n not in stand_ins for e in ends(lab.sites[n])}
             with Phase("IKE", progress, timings):
-                pids = {n: state["nodes"][n]["charon_pid"] for n in lab.sites}
+                pids = {n: state["nodes"][n]["charon_pid"] for n in stand_ins}
                 state["vpns_up"], state["vpns_skipped"] = self._bring_up_vpns(lab, sessions, pids, broken, progress,
                                                                               sa_timeout)
             with Phase("NHTB", progress, timings):
@@ -318,16 +324,20 @@ class LocalRuntime:
 
         self._ns(lab_name, node)
         address = str(mgmt_plan(self._model(lab_name)).address(node))
+        # containerlab's management network is a bridge on this host; ours is in a namespace.
+        mgmt_ns = None if self._state(lab_name)["runtime"] == clab.ContainerlabProvider.name else paths.mgmt_ns(lab_name)
         deadline = time.monotonic() + timeout
         while True:
-            pnetns.pushns(paths.mgmt_ns(lab_name))
+            if mgmt_ns:
+                pnetns.pushns(mgmt_ns)
             try:
                 return socket.create_connection((address, port), timeout=10)
             except OSError as e:
                 if time.monotonic() > deadline:
                     raise LabError(f"{node}: nothing answers on {address}:{port} ({e})") from None
             finally:
-                pnetns.popns()
+                if mgmt_ns:
+                    pnetns.popns()
             time.sleep(0.3)
 
     def _rebind(self, lab_name: str, node: str, state: dict, specs: list[dict]) -> None:
@@ -399,7 +409,7 @@ class LocalRuntime:
         """Until each hub's NHTB table holds its static entries and an Auto entry per Junos spoke
         whose VPN is up (the binder learns them from charon)."""
         deadline = time.monotonic() + timeout
-        for node, site in lab.sites.items():
+        for node, site in _stand_ins(lab).items():
             specs = binding_specs(lab, site)
             want = {(s["next_hop"], s["vpn"]) for spec in specs for s in spec["static"]}
             want |= {(v["auto_next_hop"], name) for spec in specs for name, v in spec["vpns"].items()
@@ -547,7 +557,11 @@ class LocalRuntime:
             process.stop(info.get("binder_pid"))
             process.stop(info.get("charon_pid"))
         ns = set(namespaces or []) | {info["ns"] for info in state["nodes"].values()} | {paths.mgmt_ns(lab_name)}
-        removed = self.provider.destroy(sorted(ns))
+        if state.get("runtime") == clab.ContainerlabProvider.name:  # containers go with containerlab's destroy
+            topo = Path(state["topology"])
+            removed = clab.ContainerlabProvider(topo).destroy(sorted(ns), load_lab(topo, name=lab_name), lab_name)
+        else:
+            removed = self.provider.destroy(sorted(ns))
         shutil.rmtree(paths.lab_dir(lab_name), ignore_errors=True)
         _remove_if_empty(paths.labs_dir())
         return removed
@@ -558,6 +572,11 @@ class LocalRuntime:
             self.down(n)
         _remove_if_empty(paths.labs_dir())
         return names
+
+
+def _stand_ins(lab: Lab) -> dict:
+    """The sites the harness runs itself (every site but a vSRX under containerlab)."""
+    return {n: s for n, s in lab.sites.items() if not clab.is_device(lab, n)}
 
 
 def _without_origins(plan):

@@ -26,6 +26,7 @@ from ..model.lab import load_lab
 from ..model.mgmt import SSH_PORT, credentials, mgmt_plan
 from ..verify import junos_cli
 from . import paths
+from .clab import is_device
 
 
 def log(message: str) -> None:
@@ -181,6 +182,8 @@ def main() -> int:
     rt = LocalRuntime()
     threads = []
     for node, site in lab.sites.items():
+        if is_device(lab, node):
+            continue  # a vSRX serves its own CLI
         sock = listen_in(state["nodes"][node]["ns"], str(mgmt.address(node)), SSH_PORT)
         driver = LinuxDriver(rt, args.lab, node, lab)
         user, password = credentials(lab, node)

@@ -17,6 +17,7 @@ from .paths import mgmt_ns, ns_name
 
 class NetnsProvider:
     name = "netns"
+    cables_mgmt = True  # it makes the management network itself (containerlab does its own)
 
     def create(self, lab: Lab, lab_name: str, only: list[str] | None = None) -> dict[str, str]:
         """Create one namespace per node and the topology's links; returns node -> namespace.
