@@ -20,6 +20,7 @@ from rich.table import Table
 
 from .errors import LabError
 from .runtime import backend, clab
+from .runtime.relay import splice
 from .runtime.vm import LabVM
 from .drivers import for_lab
 from .render.nftables import TRACE_TERMS, trace_table
@@ -469,18 +470,6 @@ def _forwarder(connect, port: int) -> socket.socket:
     listener.bind(("127.0.0.1", port))
     listener.listen(8)
 
-    def pump(a: socket.socket, b: socket.socket) -> None:
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
     def serve() -> None:
         while True:
             try:
@@ -493,8 +482,7 @@ def _forwarder(connect, port: int) -> socket.socket:
                 err.print(f"forward: {e}")
                 near.close()
                 continue
-            threading.Thread(target=pump, args=(near, far), daemon=True).start()
-            threading.Thread(target=pump, args=(far, near), daemon=True).start()
+            threading.Thread(target=splice, args=(near, far), daemon=True).start()
 
     threading.Thread(target=serve, daemon=True).start()
     return listener

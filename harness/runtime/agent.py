@@ -24,6 +24,7 @@ from pyroute2 import IPRoute
 from ..errors import LabError
 from . import probe
 from .local import LocalRuntime
+from .relay import splice
 from .rpc import AGENT_PORT, PROGRESS_CALLS, RUNTIME_CALLS
 
 GUEST_ADDR = ("10.0.2.15", 24)  # qemu user networking's default guest address
@@ -112,25 +113,7 @@ class Handler(socketserver.StreamRequestHandler):
             return
         far.settimeout(None)
         self.send({"result": "relaying"})
-        near = self.connection
-
-        def pump(src: socket.socket, dst: socket.socket) -> None:
-            try:
-                while data := src.recv(65536):
-                    dst.sendall(data)
-            except OSError:
-                pass
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-        t = threading.Thread(target=pump, args=(far, near), daemon=True)
-        t.start()
-        pump(near, far)
-        t.join(5)
-        far.close()
+        splice(self.connection, far)
 
     def dispatch(self, method: str, p: dict, progress):
         rt = self.runtime
