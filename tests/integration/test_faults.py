@@ -4,6 +4,8 @@ its layer, with the note's kmd line in the evidence and in `show log kmd`. Nothi
 as another fault: the cause must equal the fault's own key."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness.drivers import for_lab
@@ -80,7 +82,9 @@ def test_trace_flow_names_the_policy_and_leaves_nothing(lab):
     packets = for_lab(lab.name)[hub.name].flow_trace(flt, duration=3, ping_from=src, ping_to=dst)
     first = [p for p in packets if p.dst == dst]
     assert first and first[0].verdict == "accept", [p.summary() for p in packets]
-    assert first[0].rule == f"policy {intra.name} ({intra.source})"
+    # The policy's name and file:line (the file as the lab's runtime names it: relative or absolute).
+    assert first[0].rule.startswith(f"policy {intra.name} (") and \
+        first[0].rule.endswith(f"{Path(intra.source.file).name}:{intra.source.line})"), first[0].rule
     assert any(p.src == dst for p in packets), "the replies are traced too"
     # An unrelated flow is not traced (the filter's terms all apply).
     other = for_lab(lab.name)[hub.name].flow_trace([{**flt[0], "protocol": "tcp"}], duration=2, ping_from=src, ping_to=dst)
