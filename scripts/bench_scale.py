@@ -64,6 +64,11 @@ def verify_star(model, drivers) -> list:
     return out
 
 
+def _opt(value, fmt: str) -> str:
+    """A figure, or '-' where there is none (the first N has no previous one to compare with)."""
+    return fmt.format(value) if value is not None else "-".rjust(len(fmt.format(0)))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spokes", type=int, nargs="+", default=[2, 10, 25, 50])
@@ -114,7 +119,7 @@ def main() -> int:
     for r in rows:
         print(f"{r['n']:>4} {r['gen']:>8.1f}s {r['up']:>7.1f}s {r['phases'].get('IKE', 0):>6.1f}s {r['verify']:>7.1f}s "
               f"{r['passed']:>4}/{r['checks']:<4} {r['mem']:>7.0f} {r['rss']:>9.0f} "
-              f"{r.get('per_spoke_up', float('nan')):>8.2f}s {r.get('per_spoke_mb', float('nan')):>10.1f} {r['xfrm']:>8}")
+              f"{_opt(r.get('per_spoke_up'), '{:>8.2f}s')} {_opt(r.get('per_spoke_mb'), '{:>10.1f}')} {r['xfrm']:>8}")
     return 0
 
 
