@@ -431,7 +431,7 @@ def cmd_rehearse(args) -> int:
     table = Table(title=f"rehearsal of {r.change}")
     for col in ("", "result"):
         table.add_column(col, overflow="fold")
-    lost = sum(v[0] for v in r.impact.lost_pings.values())
+    lost = sum(v[0] for v in r.impact.lost_pings.values() if v[0] > 0)
     sent = sum(v[1] for v in r.impact.lost_pings.values())
     failed = [c for c in r.checks if not c.ok]
     ok = lambda b: "[green]ok[/]" if b else "[red]FAILED[/]"  # noqa: E731
@@ -442,7 +442,8 @@ def cmd_rehearse(args) -> int:
         f"\n{escape(x)}" for x in r.impact.renegotiated))
     table.add_row("routes or NHTB changed", ok(not r.impact.routes_changed) + "".join(
         f"\n{escape(x)}" for x in r.impact.routes_changed))
-    table.add_row("pings lost during the change", f"{ok(lost == 0)}: {lost} of {sent}")
+    table.add_row("pings lost during the change", f"{ok(lost == 0 and not r.impact.unmeasured)}: {lost} of {sent}"
+                  + "".join(f"\nnot measured: {p}" for p in r.impact.unmeasured))
     table.add_row("reachability lost", ok(not r.impact.unreachable) + "".join(f"\n{x}" for x in r.impact.unreachable))
     table.add_row("time", ", ".join(f"{k} {v}s" for k, v in r.seconds.items()))
     out.print(table)

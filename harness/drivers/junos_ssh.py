@@ -52,13 +52,29 @@ class JunosSshDriver(NodeDriver):
                     raise JunosCliError(f"{self.node}: the CLI did not answer over SSH in {self.ready_timeout:.0f}s: {e}") from None
                 time.sleep(2)
 
-    def cli(self, command: str) -> str:
-        """One operational command, its output; JunosCliError when the CLI refuses it."""
-        _, stdout, stderr = self._client().exec_command(command, timeout=120)
-        out = stdout.read().decode(errors="replace")
-        if stdout.channel.recv_exit_status() != 0 or out.startswith("error:"):
-            raise JunosCliError(f"{self.node}: `{command}`: {(out + stderr.read().decode()).strip()}")
-        return out
+    def cli(self, command: str, attempts: int = 2) -> str:
+        """One operational command, its output; JunosCliError when the CLI refuses it. A session
+        that ends without an answer (no output, no exit status) is tried again on a new connection."""
+        for attempt in range(attempts):
+            try:
+                _, stdout, stderr = self._client().exec_command(command, timeout=120)
+                out = stdout.read().decode(errors="replace")
+                status = stdout.channel.recv_exit_status()
+            except (paramiko.SSHException, EOFError, OSError) as e:
+                out, status = "", -1
+                reason = str(e)
+            else:
+                reason = "the session ended without an answer"
+            if status == -1 and not out and attempt + 1 < attempts:
+                self.close()
+                self._ssh = None
+                continue
+            if status == -1 and not out:
+                raise JunosCliError(f"{self.node}: `{command}`: {reason}")
+            if status != 0 or out.startswith("error:"):
+                raise JunosCliError(f"{self.node}: `{command}`: {(out + stderr.read().decode()).strip()}")
+            return out
+        raise JunosCliError(f"{self.node}: `{command}`: no answer")  # not reached
 
     def close(self) -> None:
         if self._ssh is not None:

@@ -152,6 +152,9 @@ def main() -> int:
     _configure_control_nic()
     _warm_up_esp()
     socketserver.ThreadingTCPServer.allow_reuse_address = True
+    # Many calls at once (a rehearsal pings every pair of hosts while it applies a change): the
+    # default backlog of 5 drops connections that qemu's user networking has already accepted.
+    socketserver.ThreadingTCPServer.request_queue_size = 128
     server = socketserver.ThreadingTCPServer(("0.0.0.0", args.port), Handler)
     server.daemon_threads = True
     print("nhtb-lab agent ready", flush=True)

@@ -73,12 +73,16 @@ class Impact:
     renegotiated: list[str] = field(default_factory=list)  # "site/vpn: IKE SA|IPsec SA ..."
     routes_changed: list[str] = field(default_factory=list)
     nhtb_changed: list[str] = field(default_factory=list)
-    lost_pings: dict[str, tuple[int, int]] = field(default_factory=dict)  # pair -> (lost, sent)
+    lost_pings: dict[str, tuple[int, int]] = field(default_factory=dict)  # pair -> (lost, sent); (-1, 0): not measured
     unreachable: list[str] = field(default_factory=list)  # reachable before, not after
 
     @property
+    def unmeasured(self) -> list[str]:
+        return [p for p, (lost, _) in self.lost_pings.items() if lost < 0]
+
+    @property
     def none(self) -> bool:
-        return not (self.renegotiated or self.routes_changed or self.unreachable
+        return not (self.renegotiated or self.routes_changed or self.unreachable or self.unmeasured
                     or any(lost for lost, _ in self.lost_pings.values()))
 
 
@@ -152,8 +156,11 @@ def _ping_during(drivers: dict[str, NodeDriver], lab: Lab, seconds: float) -> tu
     count = max(1, math.ceil(seconds / PING_INTERVAL))
 
     def run(a: str, b: str) -> None:
-        r = drivers[a].ping(lab.host_address(b), count=count)
-        results[f"{a} -> {b}"] = (r.transmitted - r.received, r.transmitted)
+        try:
+            r = drivers[a].ping(lab.host_address(b), count=count)
+            results[f"{a} -> {b}"] = (r.transmitted - r.received, r.transmitted)
+        except Exception:  # noqa: BLE001 - not measured is not "nothing lost": compare() says so
+            results[f"{a} -> {b}"] = (-1, 0)
 
     threads = [threading.Thread(target=run, args=pair, daemon=True) for pair in host_pairs(lab)]
     for t in threads:
@@ -252,8 +259,9 @@ def html_report(r: Rehearsal, lab_after: Lab) -> str:
     checks = "".join(f"<tr class={'ok' if c.ok else 'bad'}><td>{html.escape(c.step)}</td><td>{c.node}</td>"
                      f"<td>{'ok' if c.ok else 'FAILED'}</td><td>{html.escape(c.seen)}</td></tr>" for c in r.checks)
     impact = [*r.impact.renegotiated, *r.impact.routes_changed, *r.impact.unreachable,
-              *(f"{p}: {lost} of {sent} pings lost" for p, (lost, sent) in r.impact.lost_pings.items() if lost)]
-    lost_total = sum(lost for lost, _ in r.impact.lost_pings.values())
+              *(f"{p}: {lost} of {sent} pings lost" if lost > 0 else f"{p}: pings during the change not measured"
+                for p, (lost, sent) in r.impact.lost_pings.items() if lost)]
+    lost_total = sum(lost for lost, _ in r.impact.lost_pings.values() if lost > 0)
     sent_total = sum(sent for _, sent in r.impact.lost_pings.values())
     diag = ""
     if r.diagnosis and not r.diagnosis.healthy:
