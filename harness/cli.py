@@ -22,7 +22,7 @@ from .errors import LabError
 from .runtime import backend, clab
 from .runtime.relay import splice
 from .runtime.vm import LabVM
-from .drivers import for_lab
+from .drivers import for_lab, running
 from .render.nftables import TRACE_TERMS, trace_table
 from .verify import ikelog, junos_show
 from .verify.diagnose import TITLES, diagnose
@@ -257,9 +257,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    name = _lab_name(args)
-    drivers = for_lab(name)
-    model = next(iter(drivers.values())).model
+    name, drivers, model = _drivers(args)
     results = verify_lab(model, drivers)
     table = Table(title=f"lab {name}: the note's verification steps")
     for col in ("step", "node", "result", "expected", "seen"):
@@ -491,9 +489,7 @@ def _forwarder(connect, port: int) -> socket.socket:
 
 def cmd_ssh(args) -> int:
     name = _lab_name(args)
-    rt = backend.find(name)
-    state = next(s for s in rt.labs() if s["name"] == name)
-    model = load_lab(state["topology"], name=name)
+    rt, model = running(name)
     node = _node(model, args.node)
     user, password = credentials(model, node)
     connect = lambda: rt.mgmt_socket(name, node)  # noqa: E731

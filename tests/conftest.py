@@ -2,16 +2,28 @@
 from __future__ import annotations
 
 import dataclasses
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 import shutil
 from pathlib import Path
 
 import pytest
+
+from harness.model.spoke import SpokeRequest
 
 REPO = Path(__file__).resolve().parents[1]
 LAB = REPO / "lab"
 TOPOLOGIES = REPO / "topologies"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 THREE_SITE = TOPOLOGIES / "three-site.clab.yml"
+
+
+# Two spokes to add, as `nhtb-lab spoke add` would: one like Westford (a Junos peer: Auto NHTB) and
+# one like Sunnyvale (ScreenOS: a static next-hop-tunnel on the hub). Test data, used by the unit
+# and the rehearsal tests alike.
+BOSTON = SpokeRequest("boston", IPv4Interface("4.4.4.2/30"), IPv4Network("192.168.188.0/24"),
+                      IPv4Address("10.11.11.13"), "westford", "auto")
+AUSTIN = SpokeRequest("austin", IPv4Interface("5.5.5.2/30"), IPv4Network("192.168.198.0/24"),
+                      IPv4Address("10.11.11.14"), "sunnyvale", "static")
 
 
 def pytest_addoption(parser):

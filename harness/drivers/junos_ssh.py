@@ -74,7 +74,6 @@ class JunosSshDriver(NodeDriver):
             if status != 0 or out.startswith("error:"):
                 raise JunosCliError(f"{self.node}: `{command}`: {(out + stderr.read().decode()).strip()}")
             return out
-        raise JunosCliError(f"{self.node}: `{command}`: no answer")  # not reached
 
     def close(self) -> None:
         if self._ssh is not None:

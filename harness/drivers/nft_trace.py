@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..render.nftables import TABLE, TRACE_TABLE
+from ..render.nftables import TABLE
 
 LINE = re.compile(r"^trace id (?P<id>\w+) (?P<family>\w+) (?P<table>\S+) (?P<chain>\S+) (?P<what>.*)$")
 DECIDING = ("accept", "drop", "reject")
@@ -71,5 +71,3 @@ def parse(lines: list[str]) -> list[TracedPacket]:
             p.verdict, p.chain, p.rule = what.split()[1], chain, f"chain {chain} default policy"
     return [p for p in packets.values() if p.src]
 
-
-__all__ = ["TracedPacket", "parse", "TRACE_TABLE"]

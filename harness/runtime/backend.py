@@ -15,7 +15,7 @@ from ..model.lab import load_lab
 from . import clab
 from .local import LocalRuntime
 from .probe import probe
-from .rpc import RUNTIME_CALLS, AgentClient
+from .rpc import PROGRESS_CALLS, RUNTIME_CALLS, AgentClient
 from .vm import LabVM
 
 Progress = Callable[[str, str], None]
@@ -49,10 +49,6 @@ class RemoteRuntime:
             return self.up(topology, name, progress, sa_timeout, retries - 1)
 
 
-    def apply(self, lab_name: str, topology: str, progress: Progress | None = None, sa_timeout: float = 90) -> dict:
-        return self.client.call("apply", {"lab_name": lab_name, "topology": topology, "sa_timeout": sa_timeout},
-                                on_event=progress, timeout=900)
-
 
     def mgmt_socket(self, lab_name: str, node: str, port: int = 22, timeout: float = 30):
         """A connection to a node's management port, relayed by the agent (nothing is forwarded
@@ -68,6 +64,9 @@ def _forward(name: str):
         params = signature.bind(None, *args, **kwargs)
         params.apply_defaults()
         arguments = {k: v for k, v in params.arguments.items() if k != "self"}
+        if name in PROGRESS_CALLS:  # progress comes back as events on the same connection
+            progress = arguments.pop("progress")
+            return self.client.call(name, arguments, on_event=progress, timeout=900)
         timeout = arguments["timeout"] + 30 if "timeout" in arguments else None
         return self.client.call(name, arguments, timeout=timeout)
 
@@ -76,7 +75,7 @@ def _forward(name: str):
     return call
 
 
-for _name in RUNTIME_CALLS:
+for _name in RUNTIME_CALLS + PROGRESS_CALLS:
     setattr(RemoteRuntime, _name, _forward(_name))
 
 

@@ -324,10 +324,13 @@ class Walk:
                 self.ok("traffic", f"{ha} -> {hb}: TCP SYN arrives with MSS {mss} (fits {INTERNET_MTU} with ESP)")
                 continue
             unclamped = [s for s in (self.lab.sites[sa], self.lab.sites[sb]) if s.tcp_mss is None]
-            df = self.d[ha].ping(dst, count=1, size=(mss or 1460) + 40 - 28, df=True)
+            # A full segment as an IP packet (a host without a clamp fills its LAN's MTU), sent as a
+            # ping of that size: 20 bytes IP + 8 ICMP instead of 20 + 20 TCP.
+            packet = (mss if mss is not None else INTERNET_MTU - 40) + 40
+            df = self.d[ha].ping(dst, count=1, size=packet - 28, df=True)
             evidence = [f"TCP SYN {ha} -> {hb} arrived with MSS {mss}; with ESP a full segment needs "
-                        f"{(mss or 0) + 40 + ESP_OVERHEAD} bytes on a {INTERNET_MTU}-byte Internet link",
-                        f"ping {dst} size {(mss or 1460) + 12} do-not-fragment from {ha}: " + _df_verdict(df.output)]
+                        f"{packet + ESP_OVERHEAD} bytes on a {INTERNET_MTU}-byte Internet link",
+                        f"ping {dst} size {packet - 28} do-not-fragment from {ha}: " + _df_verdict(df.output)]
             where = unclamped[0].name if unclamped else sa
             _fail("traffic", where, "missing-tcp-mss",
                   f"{ha} -> {hb}: TCP segments through the tunnel need fragmentation (MSS {mss} > {limit}); "

@@ -2,23 +2,17 @@
 (existing SAs by their cookies and SPIs, routes, NHTB, pings during the change)."""
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-
 from harness.cli import main
 from harness.drivers import for_lab
 from harness.model.change import write_changed_lab
 from harness.model.lab import load_lab
-from harness.model.spoke import SpokeRequest, add_spoke
+from harness.model.spoke import add_spoke
 from harness.runtime import backend
 from harness.verify.rehearse import rehearse
 
-from ..conftest import THREE_SITE
+from ..conftest import AUSTIN, BOSTON, THREE_SITE
 from .conftest import MODE, unique_name
 
-BOSTON = SpokeRequest("boston", IPv4Interface("4.4.4.2/30"), IPv4Network("192.168.188.0/24"),
-                      IPv4Address("10.11.11.13"), "westford", "auto")
-AUSTIN = SpokeRequest("austin", IPv4Interface("5.5.5.2/30"), IPv4Network("192.168.198.0/24"),
-                      IPv4Address("10.11.11.14"), "sunnyvale", "static")
 
 
 def change_folder(tmp_path, req, topology):
@@ -51,13 +45,13 @@ def test_a_fourth_spoke_like_westford_then_a_fifth_like_sunnyvale(tmp_path):
     assert_clean(r)
     assert r.new_nodes == ["boston", "boston-pc"]
     # The hub kept one tunnel interface; its table has the new spoke's Auto entry.
-    assert "10.11.11.13 st0.0 boston-vpn Auto" in r.after.nhtb["corporate"]
+    assert f"{BOSTON.tunnel_ip} st0.0 {BOSTON.name}-vpn Auto" in r.after.nhtb["corporate"]
     assert all(r.after.reach.values()) and len(r.after.reach) == 12  # 4 LAN hosts, every ordered pair
 
     second = change_folder(tmp_path, AUSTIN, first / THREE_SITE.name)
     r = rehearsed(second, "reh5")
     assert_clean(r)
-    assert "10.11.11.14 st0.0 austin-vpn Static" in r.after.nhtb["corporate"]
+    assert f"{AUSTIN.tunnel_ip} st0.0 {AUSTIN.name}-vpn Static" in r.after.nhtb["corporate"]
     assert len(r.after.reach) == 20
 
 

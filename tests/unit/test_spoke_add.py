@@ -12,17 +12,13 @@ from harness.errors import ConfigError
 from harness.model.change import change_script, write_changed_lab
 from harness.model.lab import load_lab
 from harness.model.preflight import preflight
-from harness.model.spoke import SpokeRequest, add_spoke
+from harness.model.spoke import add_spoke
 from harness.render import strongswan
 from harness.render.binding import binding_specs
 from harness.render.netplan import lab_plan
 
-from ..conftest import THREE_SITE
+from ..conftest import AUSTIN, BOSTON, THREE_SITE
 
-BOSTON = SpokeRequest("boston", IPv4Interface("4.4.4.2/30"), IPv4Network("192.168.188.0/24"),
-                      IPv4Address("10.11.11.13"), "westford", "auto")
-AUSTIN = SpokeRequest("austin", IPv4Interface("5.5.5.2/30"), IPv4Network("192.168.198.0/24"),
-                      IPv4Address("10.11.11.14"), "sunnyvale", "static")
 
 
 def written(tmp_path, req, topology=THREE_SITE):
