@@ -24,7 +24,7 @@ from .runtime.relay import splice
 from .runtime.vm import LabVM
 from .drivers import for_lab, running
 from .render.nftables import TRACE_TERMS, trace_table
-from .verify import ikelog, junos_show
+from .junos import ike, ipsec, kmd, nhtb, route, stats
 from .verify.diagnose import TITLES, diagnose
 from .verify.rehearse import html_report, read_change, rehearse
 from .verify.suite import verify as verify_lab
@@ -231,26 +231,25 @@ def cmd_show(args) -> int:
     d = drivers[args.node]
     if args.what == "ike-security-associations":
         data = [s for s in d.ike_sas() if args.index is None or s.index == args.index]
-        text = junos_show.ike_sas(data, detail=args.detail)
+        text = ike.text(data, detail=args.detail)
     elif args.what == "ipsec-security-associations":
         data = [s for s in d.ipsec_sas() if args.index is None or s.index == args.index]
-        text = junos_show.ipsec_sas(data, detail=args.detail)
+        text = ipsec.text(data, detail=args.detail)
     elif args.what == "ipsec-statistics":
         if args.index is None:
             raise LabError("show ipsec-statistics needs --index N (the ID column of ipsec-security-associations)")
         data = d.ipsec_stats(args.index)
-        text = junos_show.ipsec_stats(data)
+        text = stats.text(data)
     elif args.what == "next-hop-tunnels":
         data = d.next_hop_tunnels()
-        text = junos_show.next_hop_tunnels([asdict(e) for e in data])
+        text = nhtb.text(data)
     else:  # route
         if not args.address:
             raise LabError("show route needs an address: nhtb-lab show route 192.168.168.10 --node corporate")
-        data = backend.find(name).route(name, args.node, args.address)
-        text = junos_show.route(data)
+        data = d.route_answer(args.address)
+        text = route.text(data)
     if args.format == "json":
-        print(json.dumps(data if isinstance(data, dict) else
-                         [asdict(x) for x in data] if isinstance(data, list) else asdict(data), indent=2))
+        print(json.dumps([asdict(x) for x in data] if isinstance(data, list) else asdict(data), indent=2))
     else:
         sys.stdout.write(text)
     return 0
@@ -319,7 +318,7 @@ def cmd_log(args) -> int:
     name, drivers, model = _drivers(args)
     node = _node(model, args.node)
     text = drivers[node].log(args.lines)
-    out.print(escape(ikelog.kmd(text) if args.what == "kmd" else text), soft_wrap=True)
+    out.print(escape(kmd.kmd(text) if args.what == "kmd" else text), soft_wrap=True)
     return 0
 
 

@@ -1,6 +1,6 @@
 """The driver for a Junos node over SSH (a vSRX under containerlab, or a stand-in's Junos-style
 CLI): the note's operational commands, `| display xml` first, the text tables when the XML has
-an element the parser does not know (junos_xml), each parse failing loudly rather than guessing.
+an element the parser does not know (harness/junos/), each parse failing loudly rather than guessing.
 
 Connecting retries until the CLI answers (a vSRX takes minutes to boot). `connect` makes the
 transport: a socket to the node's management address (natively, or relayed by the lab VM's agent).
@@ -13,11 +13,11 @@ from typing import Callable
 
 import paramiko
 
+from ..junos import ike, ipsec, nhtb, ping, route, stats
+from ..junos.textreply import UnknownField
 from ..model.lab import Lab
 from ..model.preflight import ends
-from . import junos_text, junos_xml
-from .base import InitiateResult, IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, Route
-from .junos_text import UnknownField
+from .base import InitiateResult, IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, RouteAnswer
 from .nft_trace import TracedPacket
 
 
@@ -92,66 +92,22 @@ class JunosSshDriver(NodeDriver):
         return next((e.vpn.name for e in ends(self.site) if str(e.gateway.address) == remote), "") if self.site else ""
 
     def ike_sas(self) -> list[IkeSA]:
-        return self._xml_or_text("show security ike security-associations detail", junos_xml.parse_ike_sas,
-                                 self._ike_from_text)
-
-    def _ike_from_text(self, text: str) -> list[IkeSA]:
-        out = []
-        for d in junos_text.ike_sa_detail(text):
-            local, _, lport = d["local"].partition(":")
-            _, _, rport = d["remote"].partition(":")
-            alg, traffic = d.get("algorithms", {}), d.get("traffic", {})
-            out.append(IkeSA(d["index"], self._vpn_for(d["peer"]), d["peer"], d["state"], d["initiator_cookie"],
-                             d["responder_cookie"], d["exchange_type"], d["role"], local, int(lport or 500),
-                             int(rport or 500), d.get("lifetime_seconds"), alg.get("authentication", ""),
-                             alg.get("encryption", ""), alg.get("prf", ""), alg.get("dh_group", ""),
-                             traffic.get("input_bytes", 0), traffic.get("output_bytes", 0),
-                             traffic.get("input_packets", 0), traffic.get("output_packets", 0),
-                             d.get("ipsec_sas_created", 0), d.get("ipsec_sas_deleted", 0)))
-        return out
+        return self._xml_or_text(f"{ike.COMMAND} detail", ike.parse_xml,
+                                 lambda text: ike.parse_text(text, self._vpn_for))
 
     def ipsec_sas(self) -> list[IpsecSA]:
-        return self._xml_or_text("show security ipsec security-associations detail", junos_xml.parse_ipsec_sas,
-                                 self._ipsec_from_text)
-
-    def _ipsec_from_text(self, detail: str) -> list[IpsecSA]:
-        rows = junos_text.ipsec_sa_table(self.cli("show security ipsec security-associations"))
-        out = []
-        for d in junos_text.ipsec_sa_detail(detail):
-            gw = d["remote_gateway"]
-            mine = [r for r in rows if r["gateway"] == gw]
-            dirs = {x["direction"]: x for x in d["directions"]}
-            inb, outb = dirs.get("inbound", {}), dirs.get("outbound", {})
-            first = mine[0] if mine else {}
-            out.append(IpsecSA(first.get("id", 0), self._vpn_for(gw), d["local_gateway"], gw, first.get("port", 500),
-                               inb.get("protocol", "ESP"), inb.get("encryption", ""), inb.get("authentication", ""),
-                               f"{inb.get('spi', 0):08x}", f"{outb.get('spi', 0):08x}", inb.get("hard_lifetime_seconds"),
-                               first.get("life_kb", "unlim"), inb.get("vpn_monitoring", "-"), first.get("vsys", 0),
-                               d["local_identity"], d["remote_identity"], inb.get("mode", "tunnel"),
-                               d.get("pfs_group", ""), inb.get("state", ""), inb.get("replay_window_size", 0),
-                               inb.get("soft_lifetime_seconds")))
-        return out
+        return self._xml_or_text(f"{ipsec.COMMAND} detail", ipsec.parse_xml,
+                                 lambda text: ipsec.parse_text(text, self.cli(ipsec.COMMAND), self._vpn_for))
 
     def ipsec_stats(self, index: int) -> IpsecStats:
-        cmd = f"show security ipsec statistics index {index}"
-        return self._xml_or_text(cmd, junos_xml.parse_stats,
-                                 lambda text: IpsecStats(index=index, **junos_text.ipsec_statistics(text)))
+        return self._xml_or_text(f"{stats.COMMAND} index {index}", stats.parse_xml,
+                                 lambda text: stats.parse_text(text, index))
 
     def next_hop_tunnels(self) -> list[NhtbEntry]:
-        return self._xml_or_text("show security ipsec next-hop-tunnels", junos_xml.parse_nhtb,
-                                 lambda text: [NhtbEntry(**e) for e in junos_text.next_hop_tunnels(text)])
+        return self._xml_or_text(nhtb.COMMAND, nhtb.parse_xml, nhtb.parse_text)
 
-    def route(self, address: str) -> Route | None:
-        def from_text(text: str) -> Route | None:
-            tables = junos_text.show_route(text)
-            entries = [e for t in tables for e in t["entries"]]
-            if not entries:
-                return None
-            e = entries[0]
-            nh = next((h for h in e["next_hops"] if h["selected"]), e["next_hops"][0] if e["next_hops"] else {})
-            return Route(e["prefix"], nh.get("to"), nh.get("via", ""), e["protocol"], e["active"])
-
-        return self._xml_or_text(f"show route {address}", junos_xml.parse_route, from_text)
+    def route_answer(self, address: str) -> RouteAnswer:
+        return self._xml_or_text(f"{route.COMMAND} {address}", route.parse_xml, route.parse_text)
 
     def ping(self, address: str, count: int = 5, source: str | None = None, size: int | None = None,
              df: bool = False) -> PingResult:
@@ -159,7 +115,7 @@ class JunosSshDriver(NodeDriver):
         if size is not None or df:
             raise JunosCliError("ping size/do-not-fragment is not offered by this driver")
         text = self.cli(cmd)
-        m = junos_text.ping_summary(text)
+        m = ping.summary(text)
         return PingResult(m[0], m[1], text) if m else PingResult(count, 0, text)
 
     def log(self, lines: int = 50) -> str:

@@ -3,12 +3,17 @@ the binder's NHTB table, the node's routes, and ping in the node's namespace."""
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Address, IPv4Network
 
+from ..junos.ping import summary as ping_summary
 from ..model.lab import Lab
 from ..model.ifnames import linux_ifname
+from ..render.binding import route_active
+from ..render.netplan import lab_plan
 from ..render.strongswan import DH_GROUPS
 from . import nft_trace
-from .base import InitiateResult, IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, Route
+from .base import (InitiateResult, IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, Route,
+                   RouteAnswer)
 from .nft_trace import TracedPacket
 
 # strongSwan's algorithm names -> Junos's.
@@ -115,13 +120,25 @@ class LinuxDriver(NodeDriver):
     def next_hop_tunnels(self) -> list[NhtbEntry]:
         return [NhtbEntry(e["next_hop"], e["interface"], e["vpn"], e["flag"]) for e in self.rt.nhtb(self.lab, self.node)]
 
-    def route_answer(self, address: str) -> dict:
-        """What `show route <address>` prints: the best route and the table's counts."""
-        return self.rt.route(self.lab, self.node, address)
-
-    def route(self, address: str) -> Route | None:
-        r = self.route_answer(address)["route"]
-        return Route(r["prefix"], r["next_hop"], r["interface"], r["protocol"], r["active"]) if r else None
+    def route_answer(self, address: str) -> RouteAnswer:
+        """Junos's view of the node's kernel routes: device interface names, and a route via a next
+        hop on a multipoint unit active only with an NHTB entry for that next hop (a unit's own
+        subnet, Direct, is active as on the SRX). The best route is the longest match."""
+        plan = lab_plan(self.model)[self.node]
+        device = {ln.ifname: ln.unit or ln.ifname for ln in plan.links} | {t.ifname: t.unit for t in plan.tunnels}
+        multipoint = {t.ifname for t in plan.tunnels if t.multipoint}
+        bound = self.next_hop_tunnels()
+        rows = []
+        for r in self.rt.routes(self.lab, self.node):
+            gw = r["gateway"]
+            active = (gw is not None and route_active(bound, gw)) if r["ifname"] in multipoint else True
+            rows.append(Route(r["prefix"], gw, device.get(r["ifname"], r["ifname"]),
+                              "Direct" if r["kernel"] else "Static", active))
+        addr = IPv4Address(address)
+        matches = [r for r in rows if addr in IPv4Network(r.prefix)]
+        best = max(matches, key=lambda r: IPv4Network(r.prefix).prefixlen, default=None)
+        active = sum(r.active for r in rows)
+        return RouteAnswer(best, len(rows), active, len(rows) - active)
 
     def _source_address(self, source: str) -> str:
         """A device interface (ge-0/0/0 or ge-0/0/0.0) -> its address; an address stays as it is."""
@@ -143,8 +160,7 @@ class LinuxDriver(NodeDriver):
         if df:
             argv += ["-M", "do"]
         res = self.rt.exec(self.lab, self.node, argv + [address], timeout=count * 3 + 10)
-        m = re.search(r"(\d+) packets transmitted, (\d+) received", res["stdout"])
-        tx, rx = (int(m.group(1)), int(m.group(2))) if m else (count, 0)
+        tx, rx = ping_summary(res["stdout"]) or (count, 0)
         return PingResult(tx, rx, res["stdout"] + res["stderr"])
 
     def log(self, lines: int = 50) -> str:

@@ -102,4 +102,4 @@ def desired_policies(spec: dict, entries: list[Entry], routes: list[tuple[IPv4Ne
 
 def route_active(entries: list[Entry], next_hop: IPv4Address | None) -> bool:
     """A route through a multipoint unit is active only when its next hop has an NHTB entry."""
-    return next_hop is not None and any(e.next_hop == next_hop for e in entries)
+    return next_hop is not None and any(str(e.next_hop) == str(next_hop) for e in entries)

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
-from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Callable
 
@@ -27,7 +26,7 @@ from ..model.lab import Lab, load_lab
 from ..model.mgmt import SSH_PORT, mgmt_plan
 from ..model.preflight import VpnEnd, broken_ends, ends, preflight, vpn_pairs
 from ..render import strongswan
-from ..render.binding import Entry, binding_specs, route_active
+from ..render.binding import binding_specs
 from ..render.bundle import render_node
 from ..render.nftables import ruleset as nftables_ruleset
 from ..render.nftables import trace_table
@@ -310,7 +309,7 @@ class LocalRuntime:
     def _start_mgmtd(self, lab_name: str, state: dict) -> None:
         """The SSH daemon serving every site's Junos-style CLI on its management address."""
         with open(paths.lab_dir(lab_name) / "mgmtd.log", "ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "harness.runtime.mgmtd", "--lab", lab_name,
+            proc = subprocess.Popen([sys.executable, "-m", "harness.drivers.mgmtd", "--lab", lab_name,
                                      "--state", str(paths.lab_dir(lab_name) / "lab.json")],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         threading.Thread(target=proc.wait, daemon=True).start()
@@ -520,34 +519,16 @@ class LocalRuntime:
         except (OSError, ValueError, KeyError):
             return []
 
-    def route(self, lab_name: str, node: str, address: str) -> dict:
-        """The route `show route <address>` shows: longest match in the node's table, and whether it
-        is active (through a multipoint unit only with an NHTB entry for its next hop)."""
+    def routes(self, lab_name: str, node: str) -> list[dict]:
+        """The node's main routing table as the kernel holds it (the driver reads it as Junos would)."""
         from pyroute2 import NetNS
 
-        ns = self._ns(lab_name, node)
-        plan = json.loads((paths.node_dir(lab_name, node) / "plan.json").read_text())
-        device = {ln["ifname"]: ln["unit"] or ln["ifname"] for ln in plan["links"]}
-        device |= {t["ifname"]: t["unit"] for t in plan["tunnels"]}
-        multipoint = {t["ifname"] for t in plan["tunnels"] if t["multipoint"]}
-        entries = [Entry(IPv4Address(e["next_hop"]), e["interface"], e["vpn"], e["flag"]) for e in self.nhtb(lab_name, node)]
-        addr = IPv4Address(address)
-        with NetNS(ns) as ipr:
+        with NetNS(self._ns(lab_name, node)) as ipr:
             names = {ln["index"]: ln.get_attr("IFLA_IFNAME") for ln in ipr.get_links()}
-            rows = []
-            for r in ipr.get_routes(family=socket.AF_INET, table=254):
-                prefix = IPv4Network(f"{r.get_attr('RTA_DST') or '0.0.0.0'}/{r['dst_len']}")
-                gw = r.get_attr("RTA_GATEWAY")
-                ifname = names.get(r.get_attr("RTA_OIF"), "?")
-                # Only a route *via a next hop* on a multipoint unit needs a binding; the unit's
-                # own subnet (Direct) is active as on the SRX.
-                active = route_active(entries, IPv4Address(gw)) if (ifname in multipoint and gw) else True
-                rows.append({"prefix": str(prefix), "next_hop": gw, "interface": device.get(ifname, ifname),
-                             "protocol": "Direct" if r["proto"] == 2 else "Static", "active": active})
-        matches = [r for r in rows if addr in IPv4Network(r["prefix"])]
-        best = max(matches, key=lambda r: IPv4Network(r["prefix"]).prefixlen, default=None)
-        return {"route": best, "destinations": len(rows), "active": sum(r["active"] for r in rows),
-                "hidden": sum(not r["active"] for r in rows)}
+            return [{"prefix": f"{r.get_attr('RTA_DST') or '0.0.0.0'}/{r['dst_len']}",
+                     "gateway": r.get_attr("RTA_GATEWAY"), "ifname": names.get(r.get_attr("RTA_OIF"), "?"),
+                     "kernel": r["proto"] == 2}  # RTPROT_KERNEL: the interface's own subnet
+                    for r in ipr.get_routes(family=socket.AF_INET, table=254)]
 
     def down(self, lab_name: str, namespaces: list[str] | None = None) -> list[str]:
         """Remove a lab entirely; returns what was removed (for the message)."""

@@ -17,7 +17,7 @@ AGENT_PORT = 7777  # inside the guest
 
 # LocalRuntime's calls the host may make through the agent, by name, with LocalRuntime's own
 # parameters (`up` is carried separately: it streams progress and retries on a dead VM).
-RUNTIME_CALLS = ("labs", "down", "down_all", "exec", "sas", "nhtb", "route", "rekey", "xfrm_states",
+RUNTIME_CALLS = ("labs", "down", "down_all", "exec", "sas", "nhtb", "routes", "rekey", "xfrm_states",
                  "xfrm_policies", "xfrm_netns_stats", "charon_log", "residue",
                  "initiate", "trace", "syn_mss")
 # Calls that report progress as they go (events), besides `up`.

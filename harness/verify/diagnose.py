@@ -15,7 +15,8 @@ from ..model.ifnames import linux_ifname
 from ..model.lab import Lab
 from ..model.preflight import VpnEnd, ends, peer_end, vpn_pairs
 from ..render.binding import binding_specs
-from . import checks, ikelog
+from ..junos import kmd
+from . import checks
 
 LAYERS = ("link", "IKE peer", "phase 1", "phase 2", "nhtb", "policy", "traffic")
 TITLES = {"nhtb": "NHTB and routes"}
@@ -86,13 +87,13 @@ def tunnels(lab: Lab, node: str | None = None) -> list[Tunnel]:
     return out
 
 
-def _tail(events: list[ikelog.IkeEvent], remote: str | None, kinds: set[str]) -> ikelog.IkeEvent | None:
+def _tail(events: list[kmd.IkeEvent], remote: str | None, kinds: set[str]) -> kmd.IkeEvent | None:
     hits = [e for e in events if e.kind in kinds and (remote is None or e.remote == remote)]
     return hits[-1] if hits else None
 
 
-def _kmd(event: ikelog.IkeEvent) -> list[str]:
-    return ikelog.kmd_lines(event) + [f"  charon: {ln}" for ln in event.evidence[-3:]]
+def _kmd(event: kmd.IkeEvent) -> list[str]:
+    return kmd.kmd_lines(event) + [f"  charon: {ln}" for ln in event.evidence[-3:]]
 
 
 class Walk:
@@ -153,7 +154,7 @@ class Walk:
                 _fail("phase 1", init.site.name, "peer-not-in-lab",
                       f"{init.label}: the gateway address {init.gateway.address} belongs to no site",
                       "Confirm the remote IP address of the IKE gateway.", list(res.log[-5:]), "initiator")
-            events = ikelog.parse(self.d[rsite].log(600))
+            events = kmd.parse(self.d[rsite].log(600))
             ev = _tail(events, iaddr, {"peer-unknown", "p1-failed", "p1-done"})
             where = f"{rsite} (responder to {init.site.name} {iaddr})"
             if ev is not None and ev.kind == "peer-unknown":
@@ -173,12 +174,12 @@ class Walk:
                       "Peer not recognized: an incorrect peer address, or a mismatched peer IKE ID type. Confirm the "
                       "local peer has the correct peer IP address and the peer uses IKE ID type IP address. "
                       + RESPONDER_ADVICE, _kmd(ev), "responder")
-            if ev is not None and ev.kind == "p1-failed" and ev.error == ikelog.NO_PROPOSAL:
+            if ev is not None and ev.kind == "p1-failed" and ev.error == kmd.NO_PROPOSAL:
                 _fail("phase 1", rsite, "phase1-proposal-mismatch",
                       f"{where}: Phase-1 [responder] failed with error(No proposal chosen)",
                       "Likely mismatched phase 1 proposals: confirm that phase 1 proposals match on both peers. "
                       + RESPONDER_ADVICE, _kmd(ev), "responder")
-            if ev is not None and ev.kind == "p1-failed" and ev.error == ikelog.INVALID_PAYLOAD:
+            if ev is not None and ev.kind == "p1-failed" and ev.error == kmd.INVALID_PAYLOAD:
                 _fail("phase 1", rsite, "psk-mismatch",
                       f"{where}: Phase-1 [responder] failed with error(Invalid payload type)",
                       "Invalid payload type usually means the IKE packet could not be decrypted because of a "
@@ -216,7 +217,7 @@ class Walk:
                 continue
             addr = {first.site.name: str(first.local_address), other.site.name: str(other.local_address)}
             for responder, initiator in ((other, first), (first, other)):
-                events = ikelog.parse(self.d[responder.site.name].log(600))
+                events = kmd.parse(self.d[responder.site.name].log(600))
                 ev = _tail(events, addr[initiator.site.name], {"p2-failed", "proxy-id-mismatch"})
                 if ev is None or ev.role != "responder":
                     continue

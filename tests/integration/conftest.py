@@ -72,14 +72,14 @@ def host_snapshot() -> dict[str, str]:
 def _evidence(lab: RunningLab) -> dict[str, str]:
     """Every node as the driver and the kernel see it: the report of a failed test."""
     from harness.drivers import for_lab
-    from harness.verify import junos_show
+    from harness.junos import ike, ipsec, nhtb
 
     out = {}
     for node, d in for_lab(lab.name).items():
         parts = []
-        for title, fn in (("ike security-associations", lambda: junos_show.ike_sas(d.ike_sas(), detail=True)),
-                          ("ipsec security-associations", lambda: junos_show.ipsec_sas(d.ipsec_sas(), detail=True)),
-                          ("next-hop-tunnels", lambda: junos_show.next_hop_tunnels([e.__dict__ for e in d.next_hop_tunnels()])),
+        for title, fn in (("ike security-associations", lambda: ike.text(d.ike_sas(), detail=True)),
+                          ("ipsec security-associations", lambda: ipsec.text(d.ipsec_sas(), detail=True)),
+                          ("next-hop-tunnels", lambda: nhtb.text(d.next_hop_tunnels())),
                           ("routes", lambda: lab.exec(node, "ip", "route")["stdout"]),
                           ("xfrm state", lambda: lab.exec(node, "ip", "-s", "xfrm", "state")["stdout"]),
                           ("xfrm policy", lambda: lab.exec(node, "ip", "xfrm", "policy")["stdout"]),

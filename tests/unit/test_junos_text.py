@@ -1,9 +1,11 @@
-"""The Junos text parsers reproduce every field of the note's sample outputs, and refuse to guess."""
+"""The Junos text parsers (harness/junos/) reproduce every field of the note's sample outputs, and refuse to guess."""
 from __future__ import annotations
 
 import pytest
 
-from harness.drivers import junos_text as J
+from harness.junos import ike, ipsec, nhtb, route, stats
+from harness.junos.records import NhtbEntry
+from harness.junos.textreply import UnknownField
 
 from ..conftest import FIXTURES
 
@@ -15,7 +17,7 @@ def read(name: str) -> str:
 
 
 def test_ike_sa_table():
-    assert J.ike_sa_table(read("ike_sa_table.txt")) == [
+    assert ike.parse_table(read("ike_sa_table.txt")) == [
         {"index": 6, "remote_address": "3.3.3.2", "state": "UP", "initiator_cookie": "94906ae2263bbd8e",
          "responder_cookie": "1c35e4c3fc54d6d3", "mode": "Main"},
         {"index": 7, "remote_address": "2.2.2.2", "state": "UP", "initiator_cookie": "7e7a1c0367dfe73c",
@@ -24,7 +26,7 @@ def test_ike_sa_table():
 
 
 def test_ike_sa_detail():
-    (peer,) = J.ike_sa_detail(read("ike_sa_detail.txt"))
+    (peer,) = ike.parse_detail(read("ike_sa_detail.txt"))
     assert peer == {
         "peer": "3.3.3.2", "index": 6, "role": "Responder", "state": "UP",
         "initiator_cookie": "94906ae2263bbd8e", "responder_cookie": "1c35e4c3fc54d6d3",
@@ -43,7 +45,7 @@ def test_ike_sa_detail():
 
 
 def test_ipsec_sa_table():
-    rows = J.ipsec_sa_table(read("ipsec_sa_table.txt"))
+    rows = ipsec.parse_table(read("ipsec_sa_table.txt"))
     assert [(r["id"], r["direction"], r["gateway"], r["spi"], r["life_seconds"]) for r in rows] == [
         (16384, "inbound", "2.2.2.2", "b2fc36f8", 3564), (16384, "outbound", "2.2.2.2", "5d73929e", 3564),
         (16385, "inbound", "3.3.3.2", "70f789c6", 28756), (16385, "outbound", "3.3.3.2", "80f4126d", 28756)]
@@ -52,7 +54,7 @@ def test_ipsec_sa_table():
 
 
 def test_ipsec_sa_detail():
-    (sa,) = J.ipsec_sa_detail(read("ipsec_sa_detail.txt"))
+    (sa,) = ipsec.parse_detail(read("ipsec_sa_detail.txt"))
     assert {k: v for k, v in sa.items() if k != "directions"} == {
         "virtual_system": "Root", "local_gateway": "1.1.1.2", "remote_gateway": "3.3.3.2",
         "local_identity": "ipv4_subnet(any:0,[0..7]=0.0.0.0/0)", "remote_identity": "ipv4_subnet(any:0,[0..7]=0.0.0.0/0)",
@@ -68,14 +70,13 @@ def test_ipsec_sa_detail():
 
 
 def test_next_hop_tunnels():
-    assert J.next_hop_tunnels(read("next_hop_tunnels.txt")) == [
-        {"next_hop": "10.11.11.11", "interface": "st0.0", "vpn": "sunnyvale-vpn", "flag": "Static"},
-        {"next_hop": "10.11.11.12", "interface": "st0.0", "vpn": "westford-vpn", "flag": "Auto"}]
-    assert J.next_hop_tunnels("root@Westford> show security ipsec next-hop-tunnels\n") == []
+    assert nhtb.parse_text(read("next_hop_tunnels.txt")) == [
+        NhtbEntry("10.11.11.11", "st0.0", "sunnyvale-vpn", "Static"), NhtbEntry("10.11.11.12", "st0.0", "westford-vpn", "Auto")]
+    assert nhtb.parse_text("root@Westford> show security ipsec next-hop-tunnels\n") == []
 
 
 def test_show_route():
-    first, second = J.show_route(read("show_route.txt"))
+    first, second = route.parse_tables(read("show_route.txt"))
     summary = {"table": "inet.0", "destinations": 9, "routes": 9, "active": 9, "holddown": 0, "hidden": 0}
     assert {k: v for k, v in first.items() if k != "entries"} == summary
     assert first["entries"] == [{"prefix": "192.168.168.0/24", "active": True, "protocol": "Static", "preference": 5,
@@ -85,7 +86,7 @@ def test_show_route():
 
 
 def test_ipsec_statistics():
-    assert J.ipsec_statistics(read("ipsec_statistics.txt")) == {
+    assert stats.parse_counters(read("ipsec_statistics.txt")) == {
         "encrypted_bytes": 920, "decrypted_bytes": 6208, "encrypted_packets": 5, "decrypted_packets": 87,
         "ah_input_bytes": 0, "ah_output_bytes": 0, "ah_input_packets": 0, "ah_output_packets": 0,
         "ah_authentication_failures": 0, "replay_errors": 0, "esp_authentication_failures": 0,
@@ -93,18 +94,18 @@ def test_ipsec_statistics():
 
 
 @pytest.mark.parametrize("name,parser,old,new", [
-    ("ike_sa_detail.txt", J.ike_sa_detail, "  Role: Responder, State: UP", "  Role: Responder, Mood: UP"),
-    ("ike_sa_detail.txt", J.ike_sa_detail, "    Encryption         : 3des-cbc", "    Compression : lzs"),
-    ("ipsec_sa_detail.txt", J.ipsec_sa_detail, "  DF-bit: clear", "  DF-bit: clear, Colour: blue"),
-    ("ipsec_statistics.txt", J.ipsec_statistics, "  Bad headers: 0, Bad trailers: 0", "  Bad headers: 0, Odd trailers: 0"),
-    ("ipsec_sa_table.txt", J.ipsec_sa_table, ">16384 2.2.2.2", ">16384 2.2.2.2 extra"),
-    ("ike_sa_table.txt", J.ike_sa_table, "Index   Remote Address", "Idx   Remote Address"),
-    ("show_route.txt", J.show_route, "                  > to 10.11.11.11 via st0.0", "                  > somewhere"),
+    ("ike_sa_detail.txt", ike.parse_detail, "  Role: Responder, State: UP", "  Role: Responder, Mood: UP"),
+    ("ike_sa_detail.txt", ike.parse_detail, "    Encryption         : 3des-cbc", "    Compression : lzs"),
+    ("ipsec_sa_detail.txt", ipsec.parse_detail, "  DF-bit: clear", "  DF-bit: clear, Colour: blue"),
+    ("ipsec_statistics.txt", stats.parse_counters, "  Bad headers: 0, Bad trailers: 0", "  Bad headers: 0, Odd trailers: 0"),
+    ("ipsec_sa_table.txt", ipsec.parse_table, ">16384 2.2.2.2", ">16384 2.2.2.2 extra"),
+    ("ike_sa_table.txt", ike.parse_table, "Index   Remote Address", "Idx   Remote Address"),
+    ("show_route.txt", route.parse_tables, "                  > to 10.11.11.11 via st0.0", "                  > somewhere"),
 ])
 def test_an_unknown_field_is_named_not_guessed(name, parser, old, new):
     text = read(name)
     assert old in text
     bad = text.replace(old, new, 1)
     lineno = next(i for i, ln in enumerate(bad.splitlines(), 1) if new.strip() in ln)
-    with pytest.raises(J.UnknownField, match=rf"line {lineno}: unknown"):
+    with pytest.raises(UnknownField, match=rf"line {lineno}: unknown"):
         parser(bad)

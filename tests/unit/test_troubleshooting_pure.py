@@ -10,7 +10,7 @@ from harness.drivers import nft_trace
 from harness.errors import ConfigError
 from harness.model.faults import load_faults
 from harness.render.nftables import TRACE_TABLE, trace_table
-from harness.verify import ikelog
+from harness.junos import kmd
 
 from ..conftest import LAB, REPO
 
@@ -19,7 +19,7 @@ FAULTS = load_faults(LAB / "faults.yml")
 
 
 def kmd_of(name: str) -> str:
-    return ikelog.kmd((LOGS / name).read_text())
+    return kmd.kmd((LOGS / name).read_text())
 
 
 @pytest.mark.parametrize("fault,log", [
@@ -43,13 +43,13 @@ def test_phase_1_failures_name_role_and_peer_as_the_note_does():
 
 
 def test_a_retransmitted_failure_is_one_event():
-    events = ikelog.parse((LOGS / "psk-mismatch.corporate.log").read_text())
+    events = kmd.parse((LOGS / "psk-mismatch.corporate.log").read_text())
     failed = [e for e in events if e.kind == "p1-failed"]
-    assert len(failed) == 1 and failed[0].error == ikelog.INVALID_PAYLOAD and failed[0].remote == "3.3.3.2"
+    assert len(failed) == 1 and failed[0].error == kmd.INVALID_PAYLOAD and failed[0].remote == "3.3.3.2"
 
 
 def test_the_initiator_side_of_a_phase_2_failure():
-    events = ikelog.parse((LOGS / "phase2-proposal-mismatch.westford.log").read_text())
+    events = kmd.parse((LOGS / "phase2-proposal-mismatch.westford.log").read_text())
     assert [(e.kind, e.role) for e in events][:2] == [("p1-done", "initiator"), ("p2-failed", "initiator")]
 
 
@@ -60,13 +60,13 @@ def test_a_proxy_id_refusal_replaces_strongswans_narrowed_phase_2():
                 "Nov 27 09:00:00 00[KMD] <sunnyvale-vpn|7> proxy IDs do not match the configured ones: received "
                 "local=10.10.20.0/24 remote=192.168.168.0/24, configured local=0.0.0.0/0 remote=0.0.0.0/0, "
                 "peer 2.2.2.2: CHILD_SA deleted\n")
-    events = ikelog.parse(text + narrowed)
+    events = kmd.parse(text + narrowed)
     assert not any(e.kind == "p2-done" and e.p2_local == "10.10.20.0/24" for e in events)
-    assert FAULTS["proxy-id-mismatch"].kmd in ikelog.kmd(text + narrowed)
+    assert FAULTS["proxy-id-mismatch"].kmd in kmd.kmd(text + narrowed)
 
 
 def test_unknown_lines_are_skipped_not_guessed():
-    assert ikelog.parse("not a charon line\n\nNov 27 09:00:00 05[CFG] vici client 2 registered\n") == []
+    assert kmd.parse("not a charon line\n\nNov 27 09:00:00 05[CFG] vici client 2 registered\n") == []
 
 
 def test_a_flow_trace_names_the_policy_that_decided():

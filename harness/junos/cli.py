@@ -13,11 +13,12 @@ Junos (`sh sec ike sec`) where the abbreviation is unambiguous.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Protocol
 
-from ..drivers import junos_xml
-from ..drivers.linux import LinuxDriver
-from . import ikelog, junos_show
+from . import ike, ipsec, kmd, nhtb, route, stats
+from .records import IpsecStats, RouteAnswer
+from .xmlreply import to_json
 
 # The command tree: each word's completions (None: a value).
 TREE = {
@@ -36,6 +37,18 @@ OPTIONS = {"index": int, "detail": None, "interface": str, "count": int, "brief"
 
 class CliError(ValueError):
     pass
+
+
+class Answers(Protocol):
+    """What the CLI asks of a node (a driver: drivers.base.NodeDriver has all of these)."""
+
+    def ike_sas(self) -> list: ...
+    def ipsec_sas(self) -> list: ...
+    def ipsec_stats(self, index: int) -> IpsecStats: ...
+    def next_hop_tunnels(self) -> list: ...
+    def route_answer(self, address: str) -> RouteAnswer: ...
+    def log(self, lines: int = 50) -> str: ...
+    def ping(self, address: str, count: int = 5, source: str | None = None): ...
 
 
 @dataclass
@@ -105,41 +118,48 @@ def _shown(cmd: Command, text: str, xml: str | None) -> str:
         if cmd.display != "text":
             raise CliError(f"'| display {cmd.display}' is not offered for this command")
         return text
-    return xml if cmd.display == "xml" else junos_xml.to_json(xml)
+    return xml if cmd.display == "xml" else to_json(xml)
 
 
-def run(driver: LinuxDriver, line: str) -> str:
+def total_stats(per_sa: list[IpsecStats]) -> IpsecStats:
+    """`show security ipsec statistics` without an index: every SA's counters added up."""
+    names = [f.name for f in fields(IpsecStats) if f.name != "index"]
+    return IpsecStats(index=0, **{n: sum(getattr(s, n) for s in per_sa) for n in names})
+
+
+def run(node: Answers, line: str) -> str:
     """Answer one command line; CliError for what a Junos CLI would refuse."""
     cmd = parse(line)
     path, opt = cmd.path, cmd.options
     if path == ("show", "security", "ike", "security-associations"):
-        sas = driver.ike_sas()
+        sas = node.ike_sas()
         if "index" in opt:
             sas = [s for s in sas if s.index == opt["index"]]
-        return _shown(cmd, junos_show.ike_sas(sas, detail="detail" in opt or "index" in opt), junos_xml.ike_sas_xml(sas))
+        return _shown(cmd, ike.text(sas, detail="detail" in opt or "index" in opt), ike.xml(sas))
     if path == ("show", "security", "ipsec", "security-associations"):
-        sas = driver.ipsec_sas()
+        sas = node.ipsec_sas()
         if "index" in opt:
             sas = [s for s in sas if s.index == opt["index"]]
-        return _shown(cmd, junos_show.ipsec_sas(sas, detail="detail" in opt or "index" in opt), junos_xml.ipsec_sas_xml(sas))
+        return _shown(cmd, ipsec.text(sas, detail="detail" in opt or "index" in opt), ipsec.xml(sas))
     if path == ("show", "security", "ipsec", "next-hop-tunnels"):
-        entries = driver.next_hop_tunnels()
-        return _shown(cmd, junos_show.next_hop_tunnels([e.__dict__ for e in entries]), junos_xml.nhtb_xml(entries))
+        entries = node.next_hop_tunnels()
+        return _shown(cmd, nhtb.text(entries), nhtb.xml(entries))
     if path == ("show", "security", "ipsec", "statistics"):
-        if "index" not in opt:
-            raise CliError("the stand-in keeps statistics per SA: show security ipsec statistics index N")
-        st = driver.ipsec_stats(opt["index"])
-        return _shown(cmd, junos_show.ipsec_stats(st), junos_xml.stats_xml(st))
+        if "index" in opt:
+            st = node.ipsec_stats(opt["index"])
+        else:
+            st = total_stats([node.ipsec_stats(s.index) for s in node.ipsec_sas()])
+        return _shown(cmd, stats.text(st), stats.xml(st))
     if path == ("show", "route"):
         if len(cmd.args) != 1:
             raise CliError("show route <destination>")
-        answer = driver.route_answer(cmd.args[0])
-        return _shown(cmd, junos_show.route(answer), junos_xml.route_xml(answer))
+        answer = node.route_answer(cmd.args[0])
+        return _shown(cmd, route.text(answer), route.xml(answer))
     if path == ("show", "log", "kmd"):
-        return _shown(cmd, ikelog.kmd(driver.log(5000)) + "\n", None)
+        return _shown(cmd, kmd.kmd(node.log(5000)) + "\n", None)
     if path == ("ping",):
         if len(cmd.args) != 1:
             raise CliError("ping <host> [interface X] [count N]")
-        r = driver.ping(cmd.args[0], count=opt.get("count", 5), source=opt.get("interface"))
+        r = node.ping(cmd.args[0], count=opt.get("count", 5), source=opt.get("interface"))
         return _shown(cmd, r.output, None)
     raise CliError(f"unknown command: {' '.join(path)}")

@@ -1,11 +1,12 @@
 """The stand-ins' management plane: SSH on each site's management address, answering a Junos-style
-operational CLI (verify/junos_cli.py) from the live state through the Linux driver.
+operational CLI (junos/cli.py) from the live state through the Linux driver. It sits with the
+drivers because it is one: the runtime starts it as a process (by module name) and never imports it.
 
 One process per lab, started by `up` and stopped by `down`. Each listening socket is opened inside
 its node's network namespace (a socket keeps the namespace it was made in), so one process serves
 every node and nothing listens in the host's (or the VM's) own namespace.
 
-    python -m harness.runtime.mgmtd --lab NAME --state .../labs/NAME/lab.json
+    python -m harness.drivers.mgmtd --lab NAME --state .../labs/NAME/lab.json
 """
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from pathlib import Path
 import paramiko
 from pyroute2 import netns as pnetns
 
-from ..drivers.linux import LinuxDriver
+from ..junos import cli as junos_cli
 from ..model.lab import load_lab
 from ..model.mgmt import SSH_PORT, credentials, mgmt_plan
-from ..verify import junos_cli
-from . import paths
-from .clab import is_device
+from ..runtime import paths
+from ..runtime.clab import is_device
+from ..runtime.local import LocalRuntime
+from .linux import LinuxDriver
 
 
 def log(message: str) -> None:
@@ -173,8 +175,6 @@ def main() -> int:
     ap.add_argument("--lab", required=True)
     ap.add_argument("--state", required=True, help="the lab's lab.json (names the process as the lab's)")
     args = ap.parse_args()
-    from .local import LocalRuntime  # the runtime of this kernel: the daemon runs beside the lab
-
     state = json.loads(Path(args.state).read_text())
     lab = load_lab(state["topology"], name=args.lab)
     mgmt = mgmt_plan(lab)
