@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..model.lab import load_lab
 from ..model.mgmt import credentials
 from ..runtime import backend
-from ..runtime.clab import is_device
+from ..runtime.provider import is_device
 from .base import NodeDriver
 from .linux import LinuxDriver
 

@@ -16,7 +16,7 @@ import paramiko
 from ..junos import ike, ipsec, nhtb, ping, route, stats
 from ..junos.textreply import UnknownField
 from ..model.lab import Lab
-from ..model.preflight import ends
+from ..model.topology import ends
 from .base import InitiateResult, IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, RouteAnswer
 from .nft_trace import TracedPacket
 

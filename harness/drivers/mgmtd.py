@@ -11,13 +11,11 @@ every node and nothing listens in the host's (or the VM's) own namespace.
 from __future__ import annotations
 
 import argparse
-import json
 import socket
 import sys
 import threading
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import paramiko
 from pyroute2 import netns as pnetns
@@ -26,7 +24,8 @@ from ..junos import cli as junos_cli
 from ..model.lab import load_lab
 from ..model.mgmt import SSH_PORT, credentials, mgmt_plan
 from ..runtime import paths
-from ..runtime.clab import is_device
+from ..runtime import state as lab_state
+from ..runtime.provider import is_device
 from ..runtime.local import LocalRuntime
 from .linux import LinuxDriver
 
@@ -175,8 +174,11 @@ def main() -> int:
     ap.add_argument("--lab", required=True)
     ap.add_argument("--state", required=True, help="the lab's lab.json (names the process as the lab's)")
     args = ap.parse_args()
-    state = json.loads(Path(args.state).read_text())
-    lab = load_lab(state["topology"], name=args.lab)
+    state = lab_state.read(args.lab)
+    if state is None:
+        log(f"no state for lab {args.lab} ({args.state})")
+        return 1
+    lab = load_lab(state.topology, name=args.lab)
     mgmt = mgmt_plan(lab)
     key = host_key(args.lab)
     rt = LocalRuntime()
@@ -184,7 +186,7 @@ def main() -> int:
     for node, site in lab.sites.items():
         if is_device(lab, node):
             continue  # a vSRX serves its own CLI
-        sock = listen_in(state["nodes"][node]["ns"], str(mgmt.address(node)), SSH_PORT)
+        sock = listen_in(state.nodes[node].ns, str(mgmt.address(node)), SSH_PORT)
         driver = LinuxDriver(rt, args.lab, node, lab)
         user, password = credentials(lab, node)
         prompt = f"{user}@{site.hostname or node}> "

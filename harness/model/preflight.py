@@ -8,11 +8,11 @@ up (a rehearsal of a broken change is useful) and later confirms or refutes them
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address
 
 from ..errors import Source
 from .lab import Lab
-from .site import IkeGateway, Site, Vpn
+from .site import Site
+from .topology import VpnEnd, ends, peer_end  # noqa: F401 (ends, peer_end: where spoke.py reads them)
 
 
 @dataclass(frozen=True)
@@ -26,34 +26,6 @@ class Finding:
         where = str(self.sources[0]) if self.sources else "?"
         also = f" (see also {', '.join(map(str, self.sources[1:]))})" if len(self.sources) > 1 else ""
         return f"{where}: {self.vpn}: {self.message}{also}"
-
-
-@dataclass(frozen=True)
-class VpnEnd:
-    site: Site
-    vpn: Vpn
-    gateway: IkeGateway
-
-    @property
-    def label(self) -> str:
-        return f"{self.site.name}/{self.vpn.name}"
-
-    @property
-    def local_address(self) -> IPv4Address | None:
-        unit = self.site.units.get(self.gateway.external_interface or "")
-        return unit.addresses[0].ip if unit and unit.addresses else None
-
-
-def ends(site: Site) -> list[VpnEnd]:
-    return [VpnEnd(site, v, site.gateways[v.gateway]) for v in site.vpns.values() if v.gateway in site.gateways]
-
-
-def peer_end(lab: Lab, end: VpnEnd) -> VpnEnd | None:
-    """The VPN on the site owning this end's gateway address whose gateway points back at us."""
-    peer = lab.site_owning(end.gateway.address) if end.gateway.address else None
-    if peer is None:
-        return None
-    return next((e for e in ends(peer) if e.gateway.address == end.local_address), None)
 
 
 def _psk_source(end: VpnEnd) -> Source:
@@ -145,19 +117,6 @@ def _nhtb(lab: Lab, site: Site) -> list[Finding]:
                                    "own that next hop (no NHTB entry), the route stays inactive", (r.source,),
                                    blocks_sa=False))
     return out
-
-
-def vpn_pairs(lab: Lab) -> list[tuple[VpnEnd, VpnEnd]]:
-    """Each VPN with its peer, once, the spoke end first (the end that initiates in the lab)."""
-    pairs, seen = [], set()
-    for site in lab.sites.values():
-        for end in ends(site):
-            peer = peer_end(lab, end)
-            if peer is None or (peer.label, end.label) in seen:
-                continue
-            seen.add((end.label, peer.label))
-            pairs.append((peer, end) if end.site.is_hub else (end, peer))
-    return pairs
 
 
 def broken_ends(findings: list[Finding]) -> set[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from ..model.lab import Lab
-from ..model.preflight import ends, peer_end
+from ..model.topology import ends, peer_end
 from ..model.site import Site
 from ..model.ifnames import linux_ifname
 from .strongswan import if_id, reqid

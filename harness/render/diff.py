@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Interface
 
 from ..model.lab import Lab
-from ..model.preflight import ends
+from ..model.topology import ends
 from . import nftables, strongswan
 from .binding import binding_specs
 from .netplan import NodePlan, RoutePlan, TunnelPlan, lab_plan

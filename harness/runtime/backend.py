@@ -8,9 +8,9 @@ import inspect
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
 
 from ..errors import LabError
+from ..progress import Progress
 from ..model.lab import load_lab
 from . import clab
 from .local import LocalRuntime
@@ -18,7 +18,6 @@ from .probe import probe
 from .rpc import PROGRESS_CALLS, RUNTIME_CALLS, AgentClient
 from .vm import LabVM
 
-Progress = Callable[[str, str], None]
 
 
 class RemoteRuntime:

@@ -17,9 +17,9 @@ from pathlib import Path
 from ..errors import LabError
 from ..model.lab import Lab
 from ..model.mgmt import credentials, mgmt_plan
+from .provider import Provider, is_device
 
 CONTAINERLAB = "containerlab"
-VSRX_KINDS = ("juniper_vsrx", "vr-vsrx", "vr-juniper_vsrx")
 VSRX_BOOT_DEADLINE = 900  # seconds: a vSRX takes about 7 minutes to boot under vrnetlab
 STANDIN_DEADLINE = 120
 STANDIN_IMAGE_DIR = "lab/images/strongswan"  # the stand-in image's Dockerfile
@@ -39,11 +39,6 @@ def container(lab: Lab, lab_name: str, node: str) -> str:
     if prefix == "":
         return node
     return f"{prefix or 'clab'}-{lab_name}-{node}"
-
-
-def is_device(lab: Lab, node: str) -> bool:
-    """A node containerlab boots as a real device (its config is its own business, not ours)."""
-    return lab.kind(node) in VSRX_KINDS
 
 
 def available() -> bool:
@@ -123,11 +118,12 @@ def run_step(step: Step) -> str:
         time.sleep(5)
 
 
-class ContainerlabProvider:
+class ContainerlabProvider(Provider):
     """Node namespaces made by containerlab (the seam the netns runtime also fills)."""
 
     name = "containerlab"
     cables_mgmt = False  # containerlab gives every container eth0 on its management network
+    in_place = False  # a containerlab lab is changed with containerlab itself
 
     def __init__(self, topology: Path):
         self.topology = topology
@@ -140,8 +136,8 @@ class ContainerlabProvider:
                 run_step(step)
         return {node: container(lab, lab_name, node) for node in lab.nodes}
 
-    def destroy(self, namespaces: list[str], lab: Lab | None = None, lab_name: str | None = None) -> list[str]:
-        if lab is not None and lab_name is not None:
+    def destroy(self, lab_name: str, namespaces: list[str], lab: Lab | None = None) -> list[str]:
+        if lab is not None:
             for step in destroy_plan(lab, self.topology, lab_name):
                 run_step(step)
         return namespaces

@@ -8,7 +8,8 @@ from pyroute2 import NetNS
 from pyroute2.netlink.exceptions import NetlinkError
 
 from ..errors import LabError
-from ..render.netplan import NodePlan
+from ..render.diff import NodeChange
+from ..render.netplan import NodePlan, RoutePlan
 from . import nsexec
 
 
@@ -51,15 +52,58 @@ def configure_links(ns: str, plan: NodePlan) -> None:
                 _add_address(ipr, idx, a)
         nsexec.write_sysctls(ns, plan.sysctls)
         for r in plan.routes:
-            spec = {"dst": str(r.prefix)}
-            if r.gateway is not None:
-                spec["gateway"] = str(r.gateway)
-            if r.dev is not None:
-                spec["oif"] = _index(ipr, r.dev, plan.node)
             try:
-                ipr.route("replace", **spec)
+                ipr.route("replace", **_route_spec(ipr, r, plan.node))
             except Exception as e:
                 raise LabError(f"node {plan.node}: route {r.prefix} ({r.origin}): {e}") from None
+
+
+def _route_spec(ipr: NetNS, r: RoutePlan, node: str) -> dict:
+    spec = {"dst": str(r.prefix)}
+    if r.gateway is not None:
+        spec["gateway"] = str(r.gateway)
+    if r.dev is not None:
+        spec["oif"] = _index(ipr, r.dev, node)
+    return spec
+
+
+def _absent(e: NetlinkError) -> bool:
+    return e.code in (errno.ESRCH, errno.EADDRNOTAVAIL, errno.ENODEV, errno.ENOENT)
+
+
+def apply_link_changes(ns: str, node: str, change: NodeChange) -> None:
+    """A node's part of a change in place: what is new first (tunnels, addresses, routes), then
+    what went (routes, addresses, tunnels), so traffic that can keep flowing does."""
+    with NetNS(ns) as ipr:
+        for t in change.tunnels_removed:  # a replaced tunnel goes before its successor comes
+            for idx in ipr.link_lookup(ifname=t):
+                ipr.link("del", index=idx)
+        for t in change.tunnels_added:
+            extra = {"xfrm_link": _index(ipr, t.underlay, node)} if t.underlay else {}
+            ipr.link("add", ifname=t.ifname, kind="xfrm", xfrm_if_id=t.if_id, **extra)
+            idx = _index(ipr, t.ifname, node)
+            ipr.link("set", index=idx, state="up")
+            for a in t.addresses:
+                _add_address(ipr, idx, a)
+        for ifname, a in change.addresses_added:
+            _add_address(ipr, _index(ipr, ifname, node), a)
+        for r in change.routes_set:
+            try:
+                ipr.route("replace", **_route_spec(ipr, r, node))
+            except Exception as e:
+                raise LabError(f"node {node}: route {r.prefix} ({r.origin}): {e}") from None
+        for r in change.routes_removed:
+            try:
+                ipr.route("del", dst=str(r.prefix))
+            except NetlinkError as e:
+                if not _absent(e):
+                    raise
+        for ifname, a in change.addresses_removed:
+            try:
+                ipr.addr("del", index=_index(ipr, ifname, node), address=str(a.ip), prefixlen=a.network.prefixlen)
+            except NetlinkError as e:
+                if not _absent(e):
+                    raise
 
 
 def configure_mgmt(ns: str, node: str, address) -> None:

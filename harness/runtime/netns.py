@@ -13,11 +13,13 @@ from pyroute2 import netns as pnetns
 from ..model.lab import Lab
 from ..model.mgmt import mgmt_plan
 from .paths import mgmt_ns, ns_name
+from .provider import Provider
 
 
-class NetnsProvider:
+class NetnsProvider(Provider):
     name = "netns"
     cables_mgmt = True  # it makes the management network itself (containerlab does its own)
+    in_place = True
 
     def create(self, lab: Lab, lab_name: str, only: list[str] | None = None) -> dict[str, str]:
         """Create one namespace per node and the topology's links; returns node -> namespace.
@@ -44,7 +46,7 @@ class NetnsProvider:
                              peer={"ifname": link.b.iface, "net_ns_fd": b, **extra}, **extra)
             self._cable_mgmt(lab, lab_name, new, created, first=only is None)
         except BaseException:
-            self.destroy(created)
+            self.destroy(lab_name, created)
             raise
         return new
 
@@ -69,7 +71,10 @@ class NetnsProvider:
                 idx = ipr.link_lookup(ifname=port)[0]
                 ipr.link("set", index=idx, master=br, state="up")
 
-    def destroy(self, namespaces: list[str]) -> list[str]:
+    def mgmt_namespace(self, lab_name: str) -> str | None:
+        return mgmt_ns(lab_name)
+
+    def destroy(self, lab_name: str, namespaces: list[str], lab: Lab | None = None) -> list[str]:
         """Remove namespaces (their interfaces go with them); returns those that were there."""
         present = set(pnetns.listnetns())
         removed = []

@@ -10,7 +10,7 @@ from typing import Callable, TypeVar
 
 from ..drivers.base import NodeDriver
 from ..model.lab import Lab
-from ..model.preflight import ends
+from ..model.topology import ends
 from ..render.binding import binding_specs
 from ..render.strongswan import reqid
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..drivers.base import NodeDriver
 from ..model.ifnames import linux_ifname
 from ..model.lab import Lab
-from ..model.preflight import VpnEnd, ends, peer_end, vpn_pairs
+from ..model.topology import VpnEnd, ends, peer_end, vpn_pairs
 from ..render.binding import binding_specs
 from ..junos import kmd
 from . import checks

@@ -19,11 +19,11 @@ from typing import Callable
 from ..drivers.base import NodeDriver
 from ..model.change import CHANGE_FILE
 from ..model.lab import Lab, load_lab
+from ..progress import Progress
 from .checks import CheckResult
 from .diagnose import Diagnosis, diagnose
 from .suite import verify
 
-Progress = Callable[[str, str], None]
 PING_INTERVAL = 0.2  # the background pings during the change, as `ping -i 0.2`
 CHECK_TIMEOUT = 8.0
 

@@ -8,7 +8,7 @@ import pytest
 
 from harness.drivers import for_lab
 from harness.junos import nhtb
-from harness.model.preflight import ends
+from harness.model.topology import ends
 from harness.render.binding import binding_specs
 from harness.render.strongswan import reqid
 

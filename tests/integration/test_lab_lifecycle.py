@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from harness.errors import LabError
-from harness.model.preflight import vpn_pairs
+from harness.model.topology import vpn_pairs
 
 from ..conftest import REPO, THREE_SITE
 from .conftest import MODE, host_snapshot, unique_name

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.drivers import for_lab
-from harness.model.preflight import ends
+from harness.model.topology import ends
 from harness.render.strongswan import reqid
 from harness.verify import checks
 

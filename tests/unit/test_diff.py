@@ -6,7 +6,7 @@ from ipaddress import IPv4Interface, IPv4Network
 
 from harness.model.change import write_changed_lab
 from harness.model.lab import load_lab
-from harness.model.preflight import ends
+from harness.model.topology import ends
 from harness.model.spoke import add_spoke
 from harness.render.diff import diff
 

@@ -1,0 +1,63 @@
+"""A running lab's state: what `up` made (namespaces, daemons' pids, the topology it came from),
+written and read in this one place, as `<state root>/labs/<lab>/lab.json`."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from ..files import write_file
+from . import paths
+
+FILE = "lab.json"
+
+
+@dataclass
+class NodeState:
+    ns: str  # the node's network namespace
+    kind: str  # the topology's kind (linux, juniper_vsrx)
+    role: str  # hub, spoke, router, host
+    public: str | None = None  # a site's public address
+    charon_pid: int | None = None
+    binder_pid: int | None = None
+
+
+@dataclass
+class LabState:
+    name: str
+    topology: str  # the topology file, resolved
+    provider: str  # how its namespaces came to exist: netns, containerlab
+    created: str
+    nodes: dict[str, NodeState] = field(default_factory=dict)
+    mgmtd_pid: int | None = None
+    vpns_up: list[str] = field(default_factory=list)
+    vpns_skipped: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LabState":
+        nodes = {n: NodeState(**v) for n, v in d.get("nodes", {}).items()}
+        return cls(**{**d, "nodes": nodes})
+
+
+def path(lab_name: str):
+    return paths.lab_dir(lab_name) / FILE
+
+
+def read(lab_name: str) -> LabState | None:
+    """The lab's state, or None when there is none (or only a half-written one from a crash)."""
+    try:
+        return LabState.from_dict(json.loads(path(lab_name).read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def save(state: LabState) -> None:
+    write_file(path(state.name), json.dumps(state.as_dict(), indent=2))
+
+
+def names() -> list[str]:
+    """Every lab with a state directory here (a half-made one too: `down` clears it)."""
+    return sorted(d.name for d in paths.labs_dir().iterdir()) if paths.labs_dir().exists() else []
