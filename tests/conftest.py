@@ -15,6 +15,17 @@ LAB = REPO / "lab"
 TOPOLOGIES = REPO / "topologies"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 THREE_SITE = TOPOLOGIES / "three-site.clab.yml"
+SHARED = REPO.parent / "shared"  # vendor schemas and references: test oracles, never copied here
+
+
+def shared_oracle(relative: str) -> Path:
+    """A file of ../shared (a vendor's schema or reference); the test skips, saying why, where it is
+    absent (a user's plain clone). CI has it beside the checkout, so there the test runs."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{relative} is not at {path} (the project's shared/ folder beside the checkout): "
+                    "this oracle is checked in CI")
+    return path
 
 
 # Two spokes to add, as `nhtb-lab spoke add` would: one like Westford (a Junos peer: Auto NHTB) and

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..drivers.base import NodeDriver
 from ..model.ifnames import linux_ifname
 from ..model.lab import Lab
-from ..model.topology import VpnEnd, ends, peer_end, vpn_pairs
+from ..model.topology import VpnEnd, ends, lan_host_pairs, peer_end, vpn_pairs
 from ..render.binding import binding_specs
 from ..junos import kmd
 from . import checks
@@ -274,10 +274,11 @@ class Walk:
                       "The next hop must be the peer's st0 address; a Junos peer announces it when phase 2 completes.",
                       evidence)
 
-    def _host_pairs(self) -> list[tuple[str, str]]:
-        hosts = [(s.name, self.lab.lan_host(s.name)) for s in self.sites]
-        hosts = [(s, h) for s, h in hosts if h]
-        return [(a, b) for a in hosts for b in hosts if a != b]
+    def _host_pairs(self) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+        """((site, host), (site, host)) for every pair of LAN hosts of the sites walked."""
+        walked = {s.name for s in self.sites}
+        return [((a.site, a.host), (b.site, b.host)) for a, b in lan_host_pairs(self.lab)
+                if a.site in walked and b.site in walked]
 
     def policy(self) -> None:
         for (sa, ha), (sb, hb) in self._host_pairs():

@@ -18,7 +18,9 @@ from typing import Callable
 
 from ..drivers.base import NodeDriver
 from ..model.change import CHANGE_FILE
+from ..junos.nhtb import rows as nhtb_rows
 from ..model.lab import Lab, load_lab
+from ..model.topology import lan_host_pairs
 from ..progress import Progress
 from .checks import CheckResult
 from .diagnose import Diagnosis, diagnose
@@ -42,11 +44,6 @@ def _lans(lab: Lab) -> dict[str, str]:
     return {s.name: str(s.lan_units()[0].addresses[0].network) for s in lab.sites.values() if s.lan_units()}
 
 
-def host_pairs(lab: Lab) -> list[tuple[str, str]]:
-    hosts = [h for h in (lab.lan_host(s) for s in lab.sites) if h]
-    return [(a, b) for a in hosts for b in hosts if a != b]
-
-
 def snapshot(lab: Lab, drivers: dict[str, NodeDriver]) -> Snapshot:
     ike, ipsec, nhtb, routes = {}, {}, {}, {}
     lans = _lans(lab)
@@ -54,7 +51,7 @@ def snapshot(lab: Lab, drivers: dict[str, NodeDriver]) -> Snapshot:
         d = drivers[site]
         ike[site] = {s.name: f"{s.initiator_cookie}/{s.responder_cookie}" for s in d.ike_sas() if s.state == "UP"}
         ipsec[site] = {s.name: f"{s.spi_in}/{s.spi_out}" for s in d.ipsec_sas()}
-        nhtb[site] = sorted(f"{e.next_hop} {e.interface} {e.vpn} {e.flag}" for e in d.next_hop_tunnels())
+        nhtb[site] = sorted(" ".join(row) for row in nhtb_rows(d.next_hop_tunnels()))
         routes[site] = {}
         for other, prefix in lans.items():
             if other == site:
@@ -63,8 +60,8 @@ def snapshot(lab: Lab, drivers: dict[str, NodeDriver]) -> Snapshot:
             routes[site][prefix] = (f"{r.prefix} via {r.next_hop or '-'} on {r.interface}, "
                                     f"{'active' if r.active else 'inactive'}") if r else "no route"
     reach = {}
-    for a, b in host_pairs(lab):
-        reach[f"{a} -> {b}"] = drivers[a].ping(lab.host_address(b), count=2).received > 0
+    for a, b in lan_host_pairs(lab):
+        reach[f"{a.host} -> {b.host}"] = drivers[a.host].ping(b.address, count=2).received > 0
     return Snapshot(ike, ipsec, nhtb, routes, reach)
 
 
@@ -162,7 +159,7 @@ def _ping_during(drivers: dict[str, NodeDriver], lab: Lab, seconds: float) -> tu
         except Exception:  # noqa: BLE001 - not measured is not "nothing lost": compare() says so
             results[f"{a} -> {b}"] = (-1, 0)
 
-    threads = [threading.Thread(target=run, args=pair, daemon=True) for pair in host_pairs(lab)]
+    threads = [threading.Thread(target=run, args=(a.host, b.host), daemon=True) for a, b in lan_host_pairs(lab)]
     for t in threads:
         t.start()
     return threads, results

@@ -11,17 +11,13 @@ import yaml
 from harness.errors import ConfigError
 from harness.parse.clab import expand_vars, load_topology, parse_topology
 
-from ..conftest import REPO, TOPOLOGIES
-
-SCHEMA = REPO.parent / "shared" / "schemas" / "clab.schema.json"
+from ..conftest import TOPOLOGIES, shared_oracle
 
 
 def validate(doc) -> None:
     """Validate against containerlab's schema. It is written for ECMAScript regexes (\\p{L}) that
     Python's re cannot compile, so the metaschema pass is skipped; patterns are compiled as met."""
-    if not SCHEMA.exists():
-        pytest.fail(f"containerlab's schema is expected at {SCHEMA} (the project's shared/ folder)")
-    schema = json.loads(SCHEMA.read_text())
+    schema = json.loads(shared_oracle("schemas/clab.schema.json").read_text())
     jsonschema.validators.validator_for(schema)(schema).validate(doc)
 
 
