@@ -16,6 +16,7 @@ from ..model.lab import Lab
 from ..model.topology import VpnEnd, ends, lan_host_pairs, peer_end, vpn_pairs
 from ..render.binding import binding_specs
 from ..junos import kmd
+from ..junos.nhtb import rows as nhtb_rows
 from . import checks
 
 LAYERS = ("link", "IKE peer", "phase 1", "phase 2", "nhtb", "policy", "traffic")
@@ -51,13 +52,21 @@ class Diagnosis:
         return self.layer is None
 
 
-class Failed(Exception):
-    def __init__(self, diagnosis: Diagnosis):
-        self.diagnosis = diagnosis
+@dataclass(frozen=True)
+class Cause:
+    """What a layer found wrong: where, named like its fault in lab/faults.yml, in the note's words."""
 
+    layer: str
+    node: str
+    name: str
+    summary: str
+    advice: str
+    evidence: list[str]
+    role: str | None = None
 
-def _fail(layer: str, node: str, cause: str, summary: str, advice: str, evidence: list[str], role: str | None = None):
-    raise Failed(Diagnosis(layer, node, cause, summary, advice, role, evidence))
+    def diagnosis(self, steps: list[Step]) -> Diagnosis:
+        return Diagnosis(self.layer, self.node, self.name, self.summary, self.advice, self.role, self.evidence,
+                         steps + [Step(self.layer, False, self.summary)])
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,7 @@ class Walk:
         self.steps.append(Step(layer, True, what))
 
     # ---- layers ------------------------------------------------------------------------
-    def link(self) -> None:
+    def link(self) -> Cause | None:
         for site in self.sites:
             for gw in {e.gateway.address for e in ends(site) if e.gateway.address}:
                 _, route = site.route_lookup(gw)
@@ -117,16 +126,16 @@ class Walk:
                 unit = site.connected_unit_for(route.next_hop)
                 r = self.d[site.name].ping(str(route.next_hop), count=2, source=unit.name if unit else None)
                 if r.received == 0:
-                    _fail("link", site.name, "link-down", f"the Internet next hop {route.next_hop} does not answer",
+                    return Cause("link", site.name, "link-down", f"the Internet next hop {route.next_hop} does not answer",
                           "Check the cable and the interface towards the Internet first.", [r.output.strip()])
                 self.ok("link", f"{site.name}: next hop {route.next_hop} answers")
 
-    def ike_peer(self) -> None:
+    def ike_peer(self) -> Cause | None:
         for t in self.tunnels:
             end = t.initiator
             got = self.d[end.site.name].route(str(end.gateway.address))
             if got is None or not got.active:
-                _fail("IKE peer", end.site.name, "no-route-to-peer", f"no active route to the IKE peer {end.gateway.address}",
+                return Cause("IKE peer", end.site.name, "no-route-to-peer", f"no active route to the IKE peer {end.gateway.address}",
                       "Confirm the route to the remote gateway address.", [f"show route {end.gateway.address}: {got}"])
             self.ok("IKE peer", f"{end.site.name}: route to {end.gateway.address} via {got.interface}")
 
@@ -139,7 +148,7 @@ class Walk:
         return (t.initiator.vpn.name in self._sa_names(t.initiator.site.name, kind)
                 and t.responder is not None and t.responder.vpn.name in self._sa_names(t.responder.site.name, kind))
 
-    def phase1(self) -> None:
+    def phase1(self) -> Cause | None:
         for t in self.tunnels:
             if self._both_up(t, "ike"):
                 self.ok("phase 1", f"{t.label}: IKE SA up")
@@ -151,7 +160,7 @@ class Walk:
                 continue
             iaddr = str(init.local_address)
             if rsite is None:
-                _fail("phase 1", init.site.name, "peer-not-in-lab",
+                return Cause("phase 1", init.site.name, "peer-not-in-lab",
                       f"{init.label}: the gateway address {init.gateway.address} belongs to no site",
                       "Confirm the remote IP address of the IKE gateway.", list(res.log[-5:]), "initiator")
             events = kmd.parse(self.d[rsite].log(600))
@@ -163,29 +172,29 @@ class Walk:
                 if gw is not None:
                     unit = rs.units.get(gw.external_interface or "")
                     have = str(unit.addresses[0].ip) if unit and unit.addresses else "no address"
-                    _fail("phase 1", rsite, "wrong-external-interface",
+                    return Cause("phase 1", rsite, "wrong-external-interface",
                           f"{where}: IKE from {iaddr} arrives on {ev.local}, but gateway {gw.name}'s "
                           f"external-interface is {gw.external_interface} ({have}) ({gw.source})",
                           "Incorrect external interface is a common configuration error: it must be the interface "
                           "that would receive the IKE packets. " + RESPONDER_ADVICE, _kmd(ev), "responder")
-                _fail("phase 1", rsite, "peer-not-recognized",
+                return Cause("phase 1", rsite, "peer-not-recognized",
                       f"{where}: Unable to find phase-1 policy as remote peer:{iaddr} is not recognized "
                       f"(no IKE gateway on {rsite} has address {iaddr})",
                       "Peer not recognized: an incorrect peer address, or a mismatched peer IKE ID type. Confirm the "
                       "local peer has the correct peer IP address and the peer uses IKE ID type IP address. "
                       + RESPONDER_ADVICE, _kmd(ev), "responder")
             if ev is not None and ev.kind == "p1-failed" and ev.error == kmd.NO_PROPOSAL:
-                _fail("phase 1", rsite, "phase1-proposal-mismatch",
+                return Cause("phase 1", rsite, "phase1-proposal-mismatch",
                       f"{where}: Phase-1 [responder] failed with error(No proposal chosen)",
                       "Likely mismatched phase 1 proposals: confirm that phase 1 proposals match on both peers. "
                       + RESPONDER_ADVICE, _kmd(ev), "responder")
             if ev is not None and ev.kind == "p1-failed" and ev.error == kmd.INVALID_PAYLOAD:
-                _fail("phase 1", rsite, "psk-mismatch",
+                return Cause("phase 1", rsite, "psk-mismatch",
                       f"{where}: Phase-1 [responder] failed with error(Invalid payload type)",
                       "Invalid payload type usually means the IKE packet could not be decrypted because of a "
                       "pre-shared key mismatch: confirm that the pre-shared keys match on both peers. " + RESPONDER_ADVICE,
                       _kmd(ev), "responder")
-            _fail("phase 1", init.site.name, "phase1-failed",
+            return Cause("phase 1", init.site.name, "phase1-failed",
                   f"{t.label}: no IKE SA ({res.error or 'no answer'}); the responder {rsite} logged nothing for {iaddr}",
                   "Confirm the remote IP address, IKE policy and external interfaces; check the kmd log on the responder.",
                   list(res.log[-8:]), "initiator")
@@ -199,7 +208,7 @@ class Walk:
             time.sleep(0.5)
         return True
 
-    def phase2(self) -> None:
+    def phase2(self) -> Cause | None:
         for t in self.tunnels:
             if t.responder is None:
                 continue
@@ -223,29 +232,29 @@ class Walk:
                     continue
                 where = f"{responder.site.name} (responder to {initiator.site.name} {addr[initiator.site.name]})"
                 if ev.kind == "p2-failed":
-                    _fail("phase 2", responder.site.name, "phase2-proposal-mismatch",
+                    return Cause("phase 2", responder.site.name, "phase2-proposal-mismatch",
                           f"{where}: phase 1 done, then QM; Error = No proposal chosen",
                           "Phase 2 failed with No proposal chosen: likely a phase 2 proposal mismatch; confirm that "
                           "phase 2 proposals (and PFS) match on both peers. " + RESPONDER_ADVICE, _kmd(ev), "responder")
                 unbound = next((e for e in (responder, initiator) if e.vpn.bind_interface is None), None)
                 if unbound is not None:
-                    _fail("phase 2", unbound.site.name, "missing-bind-interface",
+                    return Cause("phase 2", unbound.site.name, "missing-bind-interface",
                           f"{where}: Failed to match the peer proxy ids; {unbound.label} has no bind-interface "
                           f"({unbound.vpn.source})",
                           "If the st0 interface is not specified (bind-interface), phase 2 cannot complete "
                           "negotiations: bind the VPN to its st0 unit.", _kmd(ev), "responder")
-                _fail("phase 2", responder.site.name, "proxy-id-mismatch",
+                return Cause("phase 2", responder.site.name, "proxy-id-mismatch",
                       f"{where}: Failed to match the peer proxy ids: received local={ev.p2_local} "
                       f"remote={ev.p2_remote}; configured {responder.label} local={responder.vpn.proxy_id.local} "
                       f"remote={responder.vpn.proxy_id.remote}",
                       "Configure either peer's proxy ID so that it matches the other peer. For a route-based VPN the "
                       "proxy ID is local=0.0.0.0/0, remote=0.0.0.0/0, service=any by default. " + RESPONDER_ADVICE,
                       _kmd(ev), "responder")
-            _fail("phase 2", first.site.name, "phase2-failed", f"{t.label}: no IPsec SA ({res.error or 'no answer'})",
+            return Cause("phase 2", first.site.name, "phase2-failed", f"{t.label}: no IPsec SA ({res.error or 'no answer'})",
                   "Confirm the phase 2 proposals and proxy IDs, and the st0 binding; check the kmd log on the responder.",
                   list(res.log[-8:]), "initiator")
 
-    def nhtb(self) -> None:
+    def nhtb(self) -> Cause | None:
         for site in self.sites:
             specs = binding_specs(self.lab, site)
             if not specs:
@@ -261,15 +270,15 @@ class Walk:
                 owner = next((e for e in ends(site) if _peer_tunnel_address(self.lab, e) == hop), None)
                 peer_os = peer_end(self.lab, owner).site.os if owner else "?"
                 evidence = [str(r), "show security ipsec next-hop-tunnels: " +
-                            ("; ".join(f"{e.next_hop} {e.interface} {e.vpn} {e.flag}" for e in table) or "empty")]
+                            ("; ".join(" ".join(row) for row in nhtb_rows(table)) or "empty")]
                 if hop not in static and peer_os != "junos":
-                    _fail("nhtb", site.name, "missing-static-nhtb",
+                    return Cause("nhtb", site.name, "missing-static-nhtb",
                           f"{site.name}: route {route.prefix} via {hop} is not active: no next-hop tunnel binding "
                           f"for {hop}" + (f" ({owner.vpn.name} to a {peer_os} peer, which sends no NHTB information)" if owner else ""),
                           "Without an NHTB entry the route for that remote peer will not be in an active state; a "
                           "non-Junos peer needs a static one: set interfaces st0 unit 0 family inet next-hop-tunnel "
                           f"{hop} ipsec-vpn {owner.vpn.name if owner else '<vpn>'}.", evidence)
-                _fail("nhtb", site.name, "nhtb-entry-missing",
+                return Cause("nhtb", site.name, "nhtb-entry-missing",
                       f"{site.name}: route {route.prefix} via {hop} is not active: no next-hop tunnel binding for {hop}",
                       "The next hop must be the peer's st0 address; a Junos peer announces it when phase 2 completes.",
                       evidence)
@@ -280,7 +289,7 @@ class Walk:
         return [((a.site, a.host), (b.site, b.host)) for a, b in lan_host_pairs(self.lab)
                 if a.site in walked and b.site in walked]
 
-    def policy(self) -> None:
+    def policy(self) -> Cause | None:
         for (sa, ha), (sb, hb) in self._host_pairs():
             dst = self.lab.host_address(hb)
             r = self.d[ha].ping(dst, count=2)
@@ -298,15 +307,15 @@ class Walk:
                 zones = self._zones(site, p)
                 evidence = [f"flow trace on {site}: {x.summary()}" for x in packets[:6]]
                 if zones and zones[0] == zones[1] and "default" in (p.rule or ""):
-                    _fail("policy", site, "missing-intra-zone-policy",
+                    return Cause("policy", site, "missing-intra-zone-policy",
                           f"{site}: traffic {src} -> {dst} from zone {zones[0]} to zone {zones[1]} is dropped by the "
                           "default deny: there is no intra-zone policy",
                           f"Spoke-to-spoke traffic through the hub enters and leaves st0 (zone {zones[0]}): without a "
                           f"policy from-zone {zones[0]} to-zone {zones[1]}, all traffic from one spoke to another is dropped.",
                           evidence)
-                _fail("policy", site, "policy-deny", f"{site}: traffic {src} -> {dst} is dropped by {p.rule}",
+                return Cause("policy", site, "policy-deny", f"{site}: traffic {src} -> {dst} is dropped by {p.rule}",
                       "Check the security policies for that zone pair (security flow traceoptions show which).", evidence)
-            _fail("policy", sa, "traffic-lost", f"{ha} -> {hb}: no reply, and no policy dropped it",
+            return Cause("policy", sa, "traffic-lost", f"{ha} -> {hb}: no reply, and no policy dropped it",
                   "Check routes and the NHTB table on the hub, and the SA statistics for errors.", [r.output.strip()])
 
     def _zones(self, site: str, p) -> tuple[str, str] | None:
@@ -317,7 +326,7 @@ class Walk:
         a, b = zone_of.get(p.iif or ""), zone_of.get(p.oif or "")
         return (a, b) if a and b else None
 
-    def traffic(self) -> None:
+    def traffic(self) -> Cause | None:
         limit = INTERNET_MTU - 40 - ESP_OVERHEAD
         for (sa, ha), (sb, hb) in self._host_pairs():
             dst = self.lab.host_address(hb)
@@ -334,19 +343,18 @@ class Walk:
                         f"{packet + ESP_OVERHEAD} bytes on a {INTERNET_MTU}-byte Internet link",
                         f"ping {dst} size {packet - 28} do-not-fragment from {ha}: " + _df_verdict(df.output)]
             where = unclamped[0].name if unclamped else sa
-            _fail("traffic", where, "missing-tcp-mss",
+            return Cause("traffic", where, "missing-tcp-mss",
                   f"{ha} -> {hb}: TCP segments through the tunnel need fragmentation (MSS {mss} > {limit}); "
                   f"no tcp-mss on {', '.join(s.name for s in unclamped) or 'the path'}",
                   "set security flow tcp-mss ipsec-vpn mss 1350 eliminates the possibility of fragmented TCP traffic "
                   "through the tunnel.", evidence)
 
     def run(self) -> Diagnosis:
-        for layer, fn in zip(LAYERS, (self.link, self.ike_peer, self.phase1, self.phase2, self.nhtb, self.policy, self.traffic)):
-            try:
-                fn()
-            except Failed as f:
-                f.diagnosis.steps = self.steps + [Step(layer, False, f.diagnosis.summary)]
-                return f.diagnosis
+        """The layers bottom-up; the first that finds a cause ends the walk."""
+        for layer in (self.link, self.ike_peer, self.phase1, self.phase2, self.nhtb, self.policy, self.traffic):
+            cause = layer()
+            if cause is not None:
+                return cause.diagnosis(self.steps)
         return Diagnosis(None, steps=self.steps)
 
 
