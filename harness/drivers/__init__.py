@@ -2,10 +2,10 @@
 implementation per kind of node; `for_lab` picks them."""
 from __future__ import annotations
 
-from ..model.lab import load_lab
 from ..model.mgmt import credentials
 from ..runtime import backend
 from ..runtime.provider import is_device
+from ..runtime.state import LabState
 from .base import NodeDriver
 from .linux import LinuxDriver
 
@@ -16,7 +16,7 @@ def running(lab_name: str):
     """(the runtime holding the running lab, the lab's model as it was brought up)."""
     rt = backend.find(lab_name)
     state = next(s for s in rt.labs() if s["name"] == lab_name)
-    return rt, load_lab(state["topology"], name=lab_name)
+    return rt, LabState.from_dict(state).model()
 
 
 def for_lab(lab_name: str, driver: str = "linux") -> dict[str, NodeDriver]:

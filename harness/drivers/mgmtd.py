@@ -21,7 +21,6 @@ import paramiko
 from pyroute2 import netns as pnetns
 
 from ..junos import cli as junos_cli
-from ..model.lab import load_lab
 from ..model.mgmt import SSH_PORT, credentials, mgmt_plan
 from ..runtime import paths
 from ..runtime import state as lab_state
@@ -178,7 +177,7 @@ def main() -> int:
     if state is None:
         log(f"no state for lab {args.lab} ({args.state})")
         return 1
-    lab = load_lab(state.topology, name=args.lab)
+    lab = state.model()
     mgmt = mgmt_plan(lab)
     key = host_key(args.lab)
     rt = LocalRuntime()

@@ -13,6 +13,7 @@ from ..errors import LabError
 from ..progress import Progress
 from ..model.lab import load_lab
 from . import clab
+from .environment import topology_env
 from .local import LocalRuntime
 from .probe import probe
 from .rpc import PROGRESS_CALLS, RUNTIME_CALLS, AgentClient
@@ -30,8 +31,10 @@ class RemoteRuntime:
         self.client = client
 
     def up(self, topology: str, name: str | None = None, progress: Progress | None = None, sa_timeout: float = 90,
-           retries: int = 1) -> dict:
-        params = {"topology": topology, "name": name, "sa_timeout": sa_timeout}
+           env: dict[str, str] | None = None, retries: int = 1) -> dict:
+        # The topology's variables come from this (the user's) environment, not the agent's.
+        env = topology_env(topology) if env is None else env
+        params = {"topology": topology, "name": name, "sa_timeout": sa_timeout, "env": env}
         try:
             return self.client.call("up", params, on_event=progress, timeout=900)
         except (OSError, LabError):
@@ -45,7 +48,7 @@ class RemoteRuntime:
                                                     "booting a new one and trying again")
             vm.stop()
             self.client = vm.ensure(progress or (lambda p, m: None))
-            return self.up(topology, name, progress, sa_timeout, retries - 1)
+            return self.up(topology, name, progress, sa_timeout, env, retries - 1)
 
 
 
@@ -63,6 +66,8 @@ def _forward(name: str):
         params = signature.bind(None, *args, **kwargs)
         params.apply_defaults()
         arguments = {k: v for k, v in params.arguments.items() if k != "self"}
+        if "env" in arguments and arguments["env"] is None:  # the user's environment, not the agent's
+            arguments["env"] = topology_env(arguments["topology"])
         if name in PROGRESS_CALLS:  # progress comes back as events on the same connection
             progress = arguments.pop("progress")
             return self.client.call(name, arguments, on_event=progress, timeout=900)
@@ -120,7 +125,8 @@ def find(lab: str) -> NativeRuntime | RemoteRuntime:
         remote = RemoteRuntime(client)
         if any(s["name"] == lab for s in remote.labs()):
             return remote
-    raise LabError(f"no lab named '{lab}' is up (nhtb-lab inspect lists the running labs)")
+    running = [f"{s['name']} (from {s['topology']})" for _, s in all_labs()]
+    raise LabError(f"no lab named '{lab}' is up; " + (f"running: {', '.join(running)}" if running else "no lab is running"))
 
 
 def all_labs() -> list[tuple[str, dict]]:

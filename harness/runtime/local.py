@@ -29,6 +29,7 @@ from ..render.diff import NodeChange, diff
 from ..render.netplan import lab_plan
 from . import configure, converge, daemons, paths, process
 from . import state as lab_state
+from .environment import topology_env
 from .netns import NetnsProvider
 from .provider import Provider
 from .providers import for_state
@@ -100,8 +101,11 @@ class LocalRuntime(NodeQueries):
 
     # ---- up ------------------------------------------------------------------------------------
     def up(self, topology: str, name: str | None = None, progress: Progress = quiet,
-           sa_timeout: float = 90) -> dict:
-        lab = load_lab(topology, name=name)
+           sa_timeout: float = 90, env: dict[str, str] | None = None) -> dict:
+        """Bring a lab up from `topology`, its ${VARIABLES} from `env` (the caller's environment:
+        by default this process's)."""
+        env = topology_env(topology) if env is None else env
+        lab = load_lab(topology, name=name, env=env)
         existing = lab_state.read(lab.name)
         if existing is not None:
             progress("lab", f"lab {lab.name} is already up (since {existing.created}): reusing it")
@@ -110,7 +114,8 @@ class LocalRuntime(NodeQueries):
             self.down(lab.name)
         timings: dict[str, float] = {}
         t0 = time.monotonic()
-        state = LabState(lab.name, str(Path(topology).resolve()), self.provider.name, time.strftime("%Y-%m-%d %H:%M:%S"))
+        state = LabState(lab.name, str(Path(topology).resolve()), self.provider.name, time.strftime("%Y-%m-%d %H:%M:%S"),
+                         env=env)
         try:
             ldir = paths.lab_dir(lab.name)
             ldir.mkdir(parents=True)
@@ -183,7 +188,8 @@ class LocalRuntime(NodeQueries):
             write_file(ndir / f.name, f.text, secret=f.secret)
 
     # ---- apply ---------------------------------------------------------------------------------
-    def apply(self, lab_name: str, topology: str, progress: Progress = quiet, sa_timeout: float = 90) -> dict:
+    def apply(self, lab_name: str, topology: str, progress: Progress = quiet, sa_timeout: float = 90,
+              env: dict[str, str] | None = None) -> dict:
         """Apply a changed lab to the running one in place, as a commit on the devices would, from
         `render.diff`: removed nodes go first (their daemons, then their namespaces); new nodes are
         created and cabled; a node that stays gets only what differs (addresses, tunnels and routes
@@ -191,7 +197,8 @@ class LocalRuntime(NodeQueries):
         removed ones unloaded and their SAs closed, the binder told to re-read its spec). Unchanged
         connections are not touched, so their SAs stay. Then the new VPNs are started and waited for."""
         state = self._state(lab_name)
-        old, new = load_lab(state.topology, name=lab_name), load_lab(topology, name=lab_name)
+        env = topology_env(topology) if env is None else env
+        old, new = state.model(), load_lab(topology, name=lab_name, env=env)
         change = diff(old, new)
         if change.links_added or change.links_removed:
             raise LabError(f"{topology}: re-cabling nodes that stay ({', '.join(change.links_added + change.links_removed)}) "
@@ -228,7 +235,7 @@ class LocalRuntime(NodeQueries):
             for node in self._stand_ins(new):
                 if node not in sessions:
                     sessions[node] = daemons.session(state, node)
-        state.topology = str(Path(topology).resolve())
+        state.topology, state.env = str(Path(topology).resolve()), env
         lab_state.save(state)
         for node, what in report.items():
             progress("change", f"{node}: {', '.join(what)}")
@@ -282,7 +289,7 @@ class LocalRuntime(NodeQueries):
             ns |= {info.ns for info in state.nodes.values()}
             provider = for_state(state.provider, state.topology)
             try:
-                lab = load_lab(state.topology, name=lab_name)
+                lab = state.model()
             except LabError:
                 lab = None  # the topology changed or went away since: remove what the state names
         removed = provider.destroy(lab_name, sorted(ns), lab)

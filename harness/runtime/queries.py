@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict
 
 from ..errors import LabError
-from ..model.lab import Lab, load_lab
+from ..model.lab import Lab
 from ..model.mgmt import SSH_PORT, mgmt_plan
 from ..render.nftables import trace_table
 from . import charon, nsexec, paths, probes, state as lab_state
@@ -114,8 +114,7 @@ class NodeQueries:
         return probes.syn_mss(self._ns(lab_name, src), self._ns(lab_name, dst), ifname, address, port, timeout)
 
     def _model(self, lab_name: str) -> Lab:
-        state = self._state(lab_name)
-        return load_lab(state.topology, name=lab_name)
+        return self._state(lab_name).model()
 
     def _vpns(self, lab_name: str, node: str) -> list[str]:
         return [k for c in self._session(lab_name, node).list_conns() for k in charon.plain(c)]

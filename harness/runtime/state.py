@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from ..files import write_file
+from ..model.lab import load_lab
 from . import paths
 
 FILE = "lab.json"
@@ -32,6 +33,13 @@ class LabState:
     vpns_up: list[str] = field(default_factory=list)
     vpns_skipped: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # The topology's ${VARIABLES} as the user's environment gave them when the lab came up: every
+    # later reading of the topology (in whatever process, host or lab VM) uses these, never its own.
+    env: dict[str, str] = field(default_factory=dict)
+
+    def model(self):
+        """The lab's model, read as it was brought up."""
+        return load_lab(self.topology, name=self.name, env=self.env)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -1,6 +1,7 @@
 """The lab runtime on real namespaces, charon and XFRM: up, reuse, side by side, failure, SIGINT, down."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from harness.errors import LabError
+from harness.runtime import backend
 from harness.model.topology import vpn_pairs
 
 from ..conftest import REPO, THREE_SITE
@@ -169,3 +171,29 @@ def test_the_host_namespace_is_untouched_by_a_full_cycle(lab):
     after = host_snapshot()
     for key in before:
         assert before[key] == after[key], f"host {key} changed"
+
+
+def test_topology_variables_come_from_the_users_environment(lab):
+    """`name: ${NHTB_LAB_NAME:=nhtb}` set in the user's environment only (in VM mode the agent's
+    has none of it): the lab gets that name, and show, exec, verify and down find it by it."""
+    name = unique_name("env")
+    env = {**os.environ, "NHTB_LAB_NAME": name, "COLUMNS": "200"}
+
+    def nhtb(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "harness.cli", "-t", str(THREE_SITE), *args], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=600)
+
+    up = nhtb("up", "--runtime", MODE)
+    try:
+        assert up.returncode == 0 and f"lab {name} is up" in up.stdout, up.stdout + up.stderr
+        assert any(s["name"] == name for _, s in backend.all_labs())
+        show = nhtb("show", "next-hop-tunnels", "--node", lab.model.hub().name)
+        assert show.returncode == 0 and "Static" in show.stdout, show.stdout + show.stderr
+        ex = nhtb("exec", lab.model.lan_host(lab.model.hub().name), "--", "true")
+        assert ex.returncode == 0, ex.stderr
+        ver = nhtb("verify")
+        assert ver.returncode == 0 and f"lab {name} verified" in ver.stdout, ver.stdout[-2000:] + ver.stderr
+    finally:
+        down = nhtb("down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert_no_residue(lab.rt, name)

@@ -1,0 +1,81 @@
+"""The note's printed outputs as golden files (tests/fixtures/junos_outputs/), compared with what
+the live hub prints over SSH, as FRR's topotests compare JSON: every field the note shows must be
+there with the note's value, except those that differ on every run (cookies, SPIs, indexes,
+lifetimes, counters, route ages). Both sides are read by the same Junos text parsers."""
+from __future__ import annotations
+
+import pytest
+
+from harness.drivers import for_lab
+from harness.drivers.junos_ssh import JunosSshDriver
+from harness.junos import ike, ipsec, nhtb, route
+
+from ..conftest import FIXTURES
+
+NOTE = FIXTURES / "junos_outputs"
+VOLATILE = {"index", "id", "initiator_cookie", "responder_cookie", "spi", "life_seconds", "age"}
+
+
+def subset(expected, seen, path="") -> list[str]:
+    """Where `seen` differs from `expected` (json_cmp: extra fields in `seen` are fine; lists are
+    matched element by element, in order, after both are sorted by their repr)."""
+    if isinstance(expected, dict):
+        out = []
+        for k, v in expected.items():
+            if k in VOLATILE:
+                continue
+            if not isinstance(seen, dict) or k not in seen:
+                out.append(f"{path}.{k}: missing")
+            else:
+                out += subset(v, seen[k], f"{path}.{k}")
+        return out
+    if isinstance(expected, list):
+        if not isinstance(seen, list) or len(seen) != len(expected):
+            return [f"{path}: {len(expected)} items expected, saw {seen!r}"]
+        key = lambda x: repr(strip(x))  # noqa: E731
+        return [d for i, (a, b) in enumerate(zip(sorted(expected, key=key), sorted(seen, key=key)))
+                for d in subset(a, b, f"{path}[{i}]")]
+    return [] if expected == seen else [f"{path}: expected {expected!r}, saw {seen!r}"]
+
+
+def strip(x):
+    if isinstance(x, dict):
+        return {k: strip(v) for k, v in x.items() if k not in VOLATILE}
+    if isinstance(x, list):
+        return [strip(v) for v in x]
+    return x
+
+
+@pytest.fixture(scope="module")
+def hub(lab):
+    d = for_lab(lab.name, "junos-ssh")[lab.model.hub().name]
+    assert isinstance(d, JunosSshDriver)
+    yield d
+    d.close()
+
+
+def note(name: str) -> str:
+    return (NOTE / name).read_text()
+
+
+def test_the_subset_compare_can_fail():
+    assert subset([{"a": 1, "spi": 2}], [{"a": 1, "spi": 3}]) == []
+    assert subset([{"a": 1}], [{"a": 2}]) == ["[0].a: expected 1, saw 2"]
+    assert subset([{"a": 1}], []) != []
+
+
+@pytest.mark.parametrize("fixture,command,parse", [
+    ("ike_sa_table.txt", ike.COMMAND, ike.parse_table),
+    ("ipsec_sa_table.txt", ipsec.COMMAND, ipsec.parse_table),
+    ("next_hop_tunnels.txt", nhtb.COMMAND, lambda text: [e.__dict__ for e in nhtb.parse_text(text)]),
+])
+def test_the_hub_prints_the_notes_tables(hub, fixture, command, parse):
+    assert subset(parse(note(fixture)), parse(hub.cli(command))) == []
+
+
+def test_the_hub_routes_as_the_note_shows(hub):
+    for table in route.parse_tables(note("show_route.txt")):
+        prefix = table["entries"][0]["prefix"]
+        seen = route.parse_tables(hub.cli(f"show route {prefix.split('/')[0]}"))
+        # The note's inet.0 counts its own routes (9); the lab's table holds what the lab has.
+        assert subset({k: v for k, v in table.items() if k in ("table", "holddown", "hidden", "entries")}, seen[0]) == []
