@@ -64,8 +64,9 @@ class NodeDriver(ABC):
         device interface name (ge-0/0/0) or an address."""
 
     @abstractmethod
-    def log(self, lines: int = 50) -> str:
-        """The node's IKE log (kmd on Junos, charon on a stand-in)."""
+    def log(self, lines: int | None = 50) -> str:
+        """The node's IKE log (kmd on Junos, charon on a stand-in): its last `lines`, or all of it
+        with None (as `show log kmd` shows the whole file)."""
 
     @abstractmethod
     def initiate(self, vpn: str) -> InitiateResult:

@@ -118,7 +118,7 @@ class JunosSshDriver(NodeDriver):
         m = ping.summary(text)
         return PingResult(m[0], m[1], text) if m else PingResult(count, 0, text)
 
-    def log(self, lines: int = 50) -> str:
+    def log(self, lines: int | None = 50) -> str:
         return self.cli("show log kmd")
 
     def initiate(self, vpn: str) -> InitiateResult:

@@ -163,7 +163,7 @@ class LinuxDriver(NodeDriver):
         tx, rx = ping_summary(res["stdout"]) or (count, 0)
         return PingResult(tx, rx, res["stdout"] + res["stderr"])
 
-    def log(self, lines: int = 50) -> str:
+    def log(self, lines: int | None = 50) -> str:
         return self.rt.charon_log(self.lab, self.node, lines) if self.site else ""
 
     def initiate(self, vpn: str) -> InitiateResult:

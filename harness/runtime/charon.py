@@ -44,7 +44,7 @@ def start(ns: str, run_dir: Path) -> int:
     return proc.pid
 
 
-def log_tail(run_dir: Path, lines: int = 20) -> str:
+def log_tail(run_dir: Path, lines: int | None = 20) -> str:
     return process.tail(run_dir / LOG_IN_RUN, run_dir / "charon.out", lines=lines)
 
 

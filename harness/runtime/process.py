@@ -35,12 +35,13 @@ def stop(pid: int | None, timeout: float = 5.0) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def tail(*paths: Path, lines: int = 20) -> str:
-    """The last lines of the given logs, read in order (missing ones skipped)."""
+def tail(*paths: Path, lines: int | None = 20) -> str:
+    """The last lines of the given logs, read in order (missing ones skipped); None: all of them."""
     text = ""
     for p in paths:
         try:
             text += p.read_text(errors="replace")
         except OSError:
             continue
-    return "\n".join(text.splitlines()[-lines:]) or "(no log)"
+    kept = text.splitlines() if lines is None else text.splitlines()[-lines:]
+    return "\n".join(kept) or "(no log)"

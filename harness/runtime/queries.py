@@ -136,7 +136,7 @@ class NodeQueries:
     def xfrm_netns_stats(self, lab_name: str, node: str) -> dict[str, int]:
         return netns_stats(self._ns(lab_name, node))
 
-    def charon_log(self, lab_name: str, node: str, lines: int = 50) -> str:
+    def charon_log(self, lab_name: str, node: str, lines: int | None = 50) -> str:
         self._ns(lab_name, node)
         return charon.log_tail(paths.charon_run(lab_name, node), lines)
 
