@@ -4,8 +4,6 @@ decides, and the stand-in image's Dockerfile."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import pytest
 
@@ -74,10 +72,6 @@ def test_the_standin_image_installs_what_a_node_runs():
     assert re.search(r"^FROM debian:\S+-slim$", text, re.M)
     image = next(n.image for n in load_lab(THREE_SITE).topology.nodes.values() if n.kind == "linux")
     assert image.split(":")[0] in text  # the name the topologies expect is the one documented
-    if shutil.which("hadolint"):
-        res = subprocess.run(["hadolint", str(REPO / "lab" / "images" / "strongswan" / "Dockerfile")],
-                             capture_output=True, text=True)
-        assert res.returncode == 0, res.stdout
 
 
 def test_the_nightly_workflow_runs_the_lab_and_always_takes_it_down():
@@ -87,10 +81,15 @@ def test_the_nightly_workflow_runs_the_lab_and_always_takes_it_down():
     assert "schedule" in doc[True] and "workflow_dispatch" in doc[True]  # `on:` (YAML reads it as True)
     for name, job in doc["jobs"].items():
         runs = [s.get("run", "") for s in job["steps"]]
-        assert any("make lab-up" in r for r in runs), name
+        assert any("make lab-up" in r or " up" in r for r in runs), name
         assert any("--junitxml=" in r for r in runs), name
-        down = next(s for s in job["steps"] if "make lab-down" in s.get("run", ""))
+        down = next(s for s in job["steps"] if "make lab-down" in s.get("run", "") or s.get("run", "").endswith(" down"))
         assert down.get("if") == "always()", name
+        left = next(s for s in job["steps"] if s.get("name", "").startswith("nothing of the lab is left"))
+        assert left.get("if") == "always()" and "exit" in left["run"], name
         upload = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
         assert upload.get("if") == "always()" and "build/evidence/" in upload["with"]["path"]
-    assert any("--driver junos-ssh" in s.get("run", "") for s in doc["jobs"]["junos-ssh"]["steps"])
+    runs = {name: " ".join(s.get("run", "") for s in job["steps"]) for name, job in doc["jobs"].items()}
+    assert "--driver junos-ssh" in runs["stand-ins"]
+    assert "--runtime containerlab" in runs["containerlab"] and "docker build" in runs["containerlab"]
+    assert len(doc["jobs"]["stand-ins"]["strategy"]["matrix"]["os"]) >= 2  # a kernel matrix
