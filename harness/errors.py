@@ -1,7 +1,28 @@
 """Errors that point at the input that caused them."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+REDACTED = "<redacted>"
+
+# Where a key shows in a statement or a raw line, whatever the message around it: the value after
+# a Junos key keyword (`pre-shared-key ascii-text X`, or a key type alone when a block split the
+# statement), any $9$ string, and the value after ScreenOS `preshare` (misspellings included).
+_KEY_PATTERNS = (
+    (re.compile(r"(\bpre-shared-key\s+)(?!ascii-text\b|hexadecimal\b)(\"[^\"]*\"?|[^\s'\"]+)"), rf"\1{REDACTED}"),
+    (re.compile(r"(\b(?:ascii-text|hexadecimal)\s+)(\"[^\"]*\"?|[^\s'\"]+)"), rf"\1{REDACTED}"),
+    (re.compile(r"(?i)(\bpre-?sh\w*\s+)(\"[^\"]*\"?|[^\s'\"]+)"), rf'\1"{REDACTED}"'),
+    (re.compile(r"\$9\$[^\s\"';]*"), REDACTED),
+)
+
+
+def redact(text: str) -> str:
+    """`text` with every pre-shared key it quotes replaced by <redacted>. Applied to every error
+    (ConfigError) and warning, so a message quoting a statement or a raw line never shows a key."""
+    for pattern, repl in _KEY_PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
 
 
 @dataclass(frozen=True, order=True)
@@ -25,5 +46,6 @@ class ConfigError(LabError):
     def __init__(self, problems: list[tuple[Source | None, str]] | str, source: Source | None = None):
         if isinstance(problems, str):
             problems = [(source, problems)]
-        self.problems = problems
-        super().__init__("\n".join(f"{src}: {msg}" if src else msg for src, msg in problems))
+        # The last guard: whatever a message quotes, no key leaves through an error.
+        self.problems = [(src, redact(msg)) for src, msg in problems]
+        super().__init__("\n".join(f"{src}: {msg}" if src else msg for src, msg in self.problems))

@@ -69,9 +69,10 @@ def write_changed_lab(topology: Path | str, change: Change, out_dir: Path) -> Pa
         for node, (fname, _) in change.new_configs.items():
             doc["topology"]["nodes"][node]["startup-config"] = f"lab/{fname}"
     path = write_file(out_dir / topology.name, yaml.safe_dump(doc, sort_keys=False))
+    # 0600: the commands may set a pre-shared key (`pre-shared-key ascii-text ...`).
     write_file(out_dir / CHANGE_FILE, json.dumps({"title": change.title, "base": str(topology.resolve()),
                                                   "commands": change.commands,
-                                                  "new_nodes": sorted(change.new_configs)}, indent=2))
+                                                  "new_nodes": sorted(change.new_configs)}, indent=2), secret=True)
     return path
 
 

@@ -56,6 +56,11 @@ def host_from_exec(node: NodeSpec) -> Host:
                                  "sysctl -w net.ipv4.ip_forward=0|1)"))
         except ValueError as e:
             problems.append((src, f"node {node.name}: exec '{cmd}': {e}"))
+    if not host.addresses and not problems:
+        # Without a startup-config the node is a host or the Internet router: its exec lines are all
+        # it is, and with no address it would stand on its links answering nothing.
+        problems.append((node.source, f"node {node.name}: no 'ip addr add A/L dev IF' in its exec list "
+                         "(a linux node without a startup-config is a host or router: its exec lines configure it)"))
     if problems:
         raise ConfigError(problems)
     return host

@@ -1,17 +1,19 @@
 """Build a Site from Junos statements (either syntax: the parser made them alike)."""
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..errors import ConfigError, Source
 from ..parse.statements import ParsedConfig
 from . import proposals as P
-from .reader import Reader as _Reader, parse_ip as _ip
+from .reader import LIFETIME_SECONDS, TCP_MSS, Reader as _Reader, add_zone_interface, parse_ip as _ip, parse_number
 from .secrets import junos_secret
 from .site import (
     IkeGateway, IkePolicy, IkeProposal, IpsecPolicy, IpsecProposal, NextHopTunnel, ProxyId,
     SecurityPolicy, Site, StaticRoute, Unit, Vpn, Zone,
 )
+from .emulation import esp_problem, group_problem, ike_problem
 
 # Hierarchies the stand-in emulates: statements under them that nothing read are reported.
 MODELLED = (
@@ -21,12 +23,24 @@ MODELLED = (
 IGNORED = (("security", "ike", "traceoptions"), ("security", "flow", "traceoptions"))
 
 
+_GROUP = re.compile(r"group([0-9]{1,3})")
+_UNIT = re.compile(r"[0-9]{1,5}")  # Junos logical units are 0..16385
+
+
 def _group(text: str) -> int | None:
-    return int(text[5:]) if text.startswith("group") and text[5:].isdigit() else None
+    m = _GROUP.fullmatch(text)
+    return int(m.group(1)) if m else None
 
 
 def _units(r: _Reader) -> dict[str, Unit]:
     units: dict[str, Unit] = {}
+
+    bad: dict[tuple[str, str], Source] = {}
+    for (ifd, u, _), st in r.cfg.match("interfaces * unit * **"):  # file order; reads nothing
+        if not _UNIT.fullmatch(u):
+            bad.setdefault((ifd, u), st.source)
+    for (ifd, u), src in bad.items():
+        r.error(src, f"interface {ifd}: unit '{u}' is not a number")
 
     def unit(ifd: str, u: str, src: Source) -> Unit:
         name = f"{ifd}.{u}"
@@ -73,25 +87,51 @@ def _custom_proposals(r: _Reader, family: str) -> dict[str, dict[str, tuple[str,
     return out
 
 
-def _ike_proposal(name: str, attrs: dict[str, tuple[str, Source]]) -> IkeProposal:
-    get = lambda k, d: attrs.get(k, (d, None))[0]  # noqa: E731
-    return IkeProposal(
-        name, get("authentication-method", "pre-shared-keys"), _group(get("dh-group", "group2")) or 2,
-        get("authentication-algorithm", "sha1"), get("encryption-algorithm", "aes-128-cbc"),
-        int(get("lifetime-seconds", "28800")),
-    )
+def _attr(attrs: dict[str, tuple[str, Source]], key: str, default: str) -> str:
+    return attrs[key][0] if key in attrs else default
 
 
-def _ipsec_proposal(name: str, attrs: dict[str, tuple[str, Source]]) -> IpsecProposal:
-    get = lambda k, d: attrs.get(k, (d, None))[0]  # noqa: E731
-    return IpsecProposal(
-        name, get("protocol", "esp"), get("authentication-algorithm", "hmac-sha1-96"),
-        get("encryption-algorithm", "aes-128-cbc"), int(get("lifetime-seconds", "3600")),
+def _where(attrs: dict[str, tuple[str, Source]], *keys: str) -> Source | None:
+    """The line of the first of `keys` the proposal sets (any of its lines otherwise)."""
+    return next((attrs[k][1] for k in keys if k in attrs), next(iter(attrs.values()))[1] if attrs else None)
+
+
+def _lifetime(r: _Reader, attrs: dict[str, tuple[str, Source]], default: str) -> int:
+    text = _attr(attrs, "lifetime-seconds", default)
+    life = parse_number(r, text, _where(attrs, "lifetime-seconds"), "lifetime-seconds", LIFETIME_SECONDS)
+    return life if life is not None else int(default)
+
+
+def _ike_proposal(r: _Reader, name: str, attrs: dict[str, tuple[str, Source]]) -> IkeProposal:
+    group_text = _attr(attrs, "dh-group", "group2")
+    group = _group(group_text)
+    if group is None:
+        r.error(_where(attrs, "dh-group"), f"ike proposal {name}: dh-group '{group_text}' is not groupN")
+    p = IkeProposal(
+        name, _attr(attrs, "authentication-method", "pre-shared-keys"), group or 2,
+        _attr(attrs, "authentication-algorithm", "sha1"), _attr(attrs, "encryption-algorithm", "aes-128-cbc"),
+        _lifetime(r, attrs, "28800"),
     )
+    if group is not None and (problem := ike_problem(p)):
+        r.error(_where(attrs, "encryption-algorithm", "authentication-algorithm", "dh-group"), f"ike proposal {name}: {problem}")
+    return p
+
+
+def _ipsec_proposal(r: _Reader, name: str, attrs: dict[str, tuple[str, Source]]) -> IpsecProposal:
+    p = IpsecProposal(
+        name, _attr(attrs, "protocol", "esp"), _attr(attrs, "authentication-algorithm", "hmac-sha1-96"),
+        _attr(attrs, "encryption-algorithm", "aes-128-cbc"), _lifetime(r, attrs, "3600"),
+    )
+    if problem := esp_problem(p):
+        r.error(_where(attrs, "encryption-algorithm", "authentication-algorithm"), f"ipsec proposal {name}: {problem}")
+    elif p.encryption.endswith("-gcm") and "authentication-algorithm" in attrs:
+        r.error(attrs["authentication-algorithm"][1], f"ipsec proposal {name}: {p.encryption} carries its own "
+                "integrity: no authentication-algorithm (Junos refuses the commit)")
+    return p
 
 
 def _ike_policies(r: _Reader) -> dict[str, IkePolicy]:
-    custom = {n: _ike_proposal(n, a) for n, a in _custom_proposals(r, "ike").items()}
+    custom = {n: _ike_proposal(r, n, a) for n, a in _custom_proposals(r, "ike").items()}
     pols: dict[str, IkePolicy] = {}
     names = r.first_sources("security ike policy * **")
     for name, src in names.items():
@@ -147,7 +187,7 @@ def _gateways(r: _Reader) -> dict[str, IkeGateway]:
 
 
 def _ipsec_policies(r: _Reader) -> dict[str, IpsecPolicy]:
-    custom = {n: _ipsec_proposal(n, a) for n, a in _custom_proposals(r, "ipsec").items()}
+    custom = {n: _ipsec_proposal(r, n, a) for n, a in _custom_proposals(r, "ipsec").items()}
     pols: dict[str, IpsecPolicy] = {}
     names = r.first_sources("security ipsec policy * **")
     for name, src in names.items():
@@ -171,6 +211,8 @@ def _ipsec_policies(r: _Reader) -> dict[str, IpsecPolicy]:
             pfs = _group(g)
             if pfs is None:
                 r.error(st.source, f"ipsec policy {name}: unknown PFS keys '{g}'")
+            elif problem := group_problem(pfs):
+                r.error(st.source, f"ipsec policy {name}: perfect-forward-secrecy: {problem}")
         pol.pfs_group = pfs if pfs is not None else set_pfs
         pols[name] = pol
     return pols
@@ -214,9 +256,9 @@ def _zones(r: _Reader) -> dict[str, Zone]:
     zones: dict[str, Zone] = {}
     for (z, _), st in r.match("security zones security-zone * **"):
         zones.setdefault(z, Zone(z, [], {}, set(), st.source))
-    for (z, i, _), _st in r.match("security zones security-zone * interfaces * **"):
-        if i not in zones[z].interfaces:
-            zones[z].interfaces.append(i)
+    owners: dict[str, tuple[str, Source]] = {}
+    for (z, i, _), st in r.match("security zones security-zone * interfaces * **"):
+        add_zone_interface(r, zones[z], i, owners, st.source)
     for (z, n, p), st in r.match("security zones security-zone * address-book address * *"):
         net = _ip(r, p, st.source, IPv4Network)
         if net is not None:
@@ -262,7 +304,7 @@ def build_junos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[Sou
     hostname = next((c[0] for c, _ in r.match("system host-name *")), None)
     mss = None
     for (m,), st in r.match("security flow tcp-mss ipsec-vpn mss *"):
-        mss = int(m) if m.isdigit() else r.error(st.source, f"tcp-mss '{m}' is not a number")
+        mss = parse_number(r, m, st.source, "tcp-mss", TCP_MSS)
     site = Site(
         name=name, os="junos", file=cfg.file, hostname=hostname, units=_units(r), zones=_zones(r),
         policies=_policies(r), routes=_routes(r), ike_policies=_ike_policies(r), gateways=_gateways(r),

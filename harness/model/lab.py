@@ -12,8 +12,10 @@ from pathlib import Path
 
 from ..errors import ConfigError, Source
 from ..parse.clab import NodeSpec, TopologySpec, load_topology
-from ..parse.junos import load_junos
-from ..parse.screenos import load_screenos
+from ..errors import redact
+from ..parse.junos import parse_junos
+from ..parse.screenos import parse_screenos
+from ..parse.statements import read_config
 from .hosts import Host, host_from_exec
 from .ifnames import linux_ifname
 from .junos_site import build_junos_site
@@ -76,15 +78,23 @@ def _load_site(node: NodeSpec, problems: list[Problem], warnings: list[Problem])
         return None
     path = node.startup_config
     assert path is not None
+    shown = _display(path)
+    try:
+        text = read_config(path, shown)
+    except ConfigError as e:
+        # A file that cannot be read at all is the topology's mistake: name its startup-config line.
+        problems.extend((src or node.config_source or node.source, f"node {node.name}: startup-config: {msg}")
+                        for src, msg in e.problems)
+        return None
     try:
         if os == "junos":
-            site, warn = build_junos_site(node.name, load_junos(path, _display(path)))
+            site, warn = build_junos_site(node.name, parse_junos(text, shown))
         else:
-            site, warn = build_screenos_site(node.name, load_screenos(path, _display(path)))
+            site, warn = build_screenos_site(node.name, parse_screenos(text, shown))
     except ConfigError as e:
         problems.extend(e.problems)
         return None
-    warnings.extend(warn)
+    warnings.extend((src, redact(msg)) for src, msg in warn)  # warnings quote statements: no key in them
     problems.extend(validate_site(site))
     return site
 
@@ -121,6 +131,22 @@ def _check_unique_addresses(sites: dict[str, Site], hosts: dict[str, Host], prob
         owners.setdefault(ip, (node, src))
 
 
+def _check_host_routes(sites: dict[str, Site], hosts: dict[str, Host], complete: bool, problems: list[Problem]) -> None:
+    """A host's route must go via an address on its own subnet that some node holds (when every
+    site was built: a site that failed would make its addresses look unheld)."""
+    held = {a.ip for s in sites.values() for _, a in s.addresses()}
+    held |= {a.ip for h in hosts.values() for _, a, _ in h.addresses}
+    for host in hosts.values():
+        nets = [a.network for _, a, _ in host.addresses]
+        for r in host.routes:
+            if not any(r.via in n for n in nets):
+                problems.append((r.source, f"node {host.name}: route {r.prefix} via {r.via}: {r.via} is not on "
+                                 f"its subnets ({', '.join(map(str, nets)) or 'none'})"))
+            elif complete and r.via not in held:
+                problems.append((r.source, f"node {host.name}: route {r.prefix} via {r.via}: no node in the lab "
+                                 f"holds {r.via}"))
+
+
 def build_lab(topo: TopologySpec, name: str | None = None) -> Lab:
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -138,6 +164,8 @@ def build_lab(topo: TopologySpec, name: str | None = None) -> Lab:
                 problems.extend(e.problems)
     _check_cabling(topo, sites, hosts, problems)
     _check_unique_addresses(sites, hosts, problems)
+    devices = [n for n in topo.nodes.values() if n.startup_config is not None]
+    _check_host_routes(sites, hosts, len(sites) == len(devices), problems)
     if problems:
         raise ConfigError(problems)
     return Lab(name or topo.name, topo, sites, hosts, warnings)

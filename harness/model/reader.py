@@ -1,6 +1,7 @@
 """Reading a ParsedConfig into the model: remembers what was read, collects problems."""
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address, IPv4Network
 
 from ..errors import Source
@@ -34,6 +35,33 @@ class Reader:
         def under(st: Statement, prefixes) -> bool:
             return any(st.words[: len(p)] == p for p in prefixes)
         return [s for s in self.cfg.statements if s not in self.used and under(s, self.modelled) and not under(s, self.ignored)]
+
+
+_DIGITS = re.compile(r"[0-9]+")  # not str.isdigit(): '²' is a digit to it, and int('²') fails
+
+# Junos ranges (and ScreenOS's for tcp-mss): outside them the device refuses the commit.
+LIFETIME_SECONDS = (180, 86400)  # ike and ipsec proposal lifetime-seconds
+TCP_MSS = (64, 65535)
+
+
+def parse_number(r: Reader, text: str, src: Source | None, what: str, bounds: tuple[int, int]) -> int | None:
+    """`text` as a decimal number within `bounds`; an error with file:line (and None) otherwise."""
+    lo, hi = bounds
+    if not _DIGITS.fullmatch(text) or not lo <= int(text) <= hi:
+        r.error(src, f"{what} '{text}' is not a number from {lo} to {hi}")
+        return None
+    return int(text)
+
+
+def add_zone_interface(r: Reader, zone, ifname: str, owners: dict[str, tuple[str, Source]], src: Source) -> None:
+    """Put `ifname` in `zone`; an interface is in one zone at most (the device refuses a second)."""
+    if ifname in owners:
+        other, where = owners[ifname]
+        if other != zone.name:
+            r.error(src, f"interface {ifname} is already in zone {other} ({where})")
+        return
+    owners[ifname] = (zone.name, src)
+    zone.interfaces.append(ifname)
 
 
 def parse_ip(r: Reader, text: str, src: Source, kind=IPv4Address):

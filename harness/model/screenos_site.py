@@ -1,12 +1,13 @@
 """Build a Site from ScreenOS statements (the subset an SSG5 route-based VPN spoke uses)."""
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Interface, IPv4Network
 
 from ..errors import ConfigError, Source
 from ..parse.statements import ParsedConfig
 from . import proposals as P
-from .reader import Reader, parse_ip
+from .reader import TCP_MSS, Reader, add_zone_interface, parse_ip, parse_number
 from .site import (
     IkeGateway, IkePolicy, IpsecPolicy, ProxyId, Secret, SecurityPolicy, Site, StaticRoute, Unit, Vpn, Zone,
 )
@@ -15,6 +16,20 @@ from .site import (
 # Trust interfaces, Untrust answers IKE for the VPNs it terminates, other zones answer nothing.
 DEFAULT_HOST_INBOUND = {"Trust": {"all"}, "Untrust": {"ike"}}
 PREDEFINED_ZONES = ("Trust", "Untrust")
+_TUNNEL = re.compile(r"tunnel\.[0-9]{1,5}")
+GATEWAY_KEYWORDS = ({"Main", "Aggressive"}, {"address", "outgoing-interface", "preshare", "sec-level"}, {"proposal"})
+
+
+def _zone_source(cfg: ParsedConfig, zone: str) -> Source:
+    """Where a predefined zone shows: the first line naming it, else the file's first line."""
+    return next((st.source for st in cfg.statements if zone in st.words), Source(cfg.file, 1))
+
+
+def _shown(st) -> str:
+    """A statement as a warning quotes it: `ike` lines hold the key, so only their first words."""
+    if st.words[0] == "ike":
+        return " ".join(st.words[:3]) + " ... (the rest is not shown: it holds the pre-shared key)"
+    return str(st)
 
 
 def _net(r: Reader, words: list[str], src: Source) -> tuple[IPv4Network | None, int]:
@@ -56,20 +71,24 @@ def build_screenos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[
     r = Reader(cfg)
     units: dict[str, Unit] = {}
     for (ifname, addr), st in r.match("interface * ip *"):
+        if ifname.startswith("tunnel") and not _TUNNEL.fullmatch(ifname):
+            r.error(st.source, f"interface '{ifname}': a tunnel interface is tunnel.N")
+            continue
         a = parse_ip(r, addr, st.source, IPv4Interface)
         if a is not None:
             units.setdefault(ifname, Unit(ifname, [], st.source, tunnel=ifname.startswith("tunnel."))).addresses.append(a)
     for _ in r.match("interface * route"):  # route mode (no NAT on the interface): what the lab does anyway
         pass
 
-    zones = {z: Zone(z, [], {}, set(DEFAULT_HOST_INBOUND.get(z, ())), Source(cfg.file, 0)) for z in PREDEFINED_ZONES}
+    zones = {z: Zone(z, [], {}, set(DEFAULT_HOST_INBOUND.get(z, ())), _zone_source(cfg, z)) for z in PREDEFINED_ZONES}
     for (z,), st in r.match("zone name *"):
         zones.setdefault(z, Zone(z, [], {}, set(DEFAULT_HOST_INBOUND.get(z, ())), st.source))
+    owners: dict[str, tuple[str, Source]] = {}
     for (ifname, z), st in r.match("interface * zone *"):
         if z not in zones:
             r.error(st.source, f"zone '{z}' is not defined (set zone name \"{z}\")")
             continue
-        zones[z].interfaces.append(ifname)
+        add_zone_interface(r, zones[z], ifname, owners, st.source)
     for (z, n, rest), st in r.match("address * * **"):
         if z not in zones:
             r.error(st.source, f"address {n}: zone '{z}' is not defined")
@@ -82,9 +101,10 @@ def build_screenos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[
     ike_policies: dict[str, IkePolicy] = {}
     gateways: dict[str, IkeGateway] = {}
     for (g, rest), st in r.match("ike gateway * **"):
-        kw, unknown = _keywords(rest.split(), {"Main", "Aggressive"}, {"address", "outgoing-interface", "preshare", "sec-level"}, {"proposal"})
-        if unknown:
-            r.error(st.source, f"ike gateway {g}: cannot read '{' '.join(unknown)}'")
+        kw, unknown = _keywords(rest.split(), *GATEWAY_KEYWORDS)
+        if unknown:  # the words are not quoted: with `preshare` misspelt, the next one is the key
+            r.error(st.source, f"ike gateway {g}: cannot read {len(unknown)} word(s) of the line (keywords: "
+                    f"{', '.join(sorted(set().union(*GATEWAY_KEYWORDS)))})")
         mode = "aggressive" if kw.get("Aggressive") else "main"
         level = kw.get("sec-level")
         if level and level not in P.IKE_PROPOSAL_SETS:
@@ -168,11 +188,11 @@ def build_screenos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[
 
     mss = None
     for (m,), st in r.match("flow tcp-mss *"):
-        mss = int(m) if m.isdigit() else r.error(st.source, f"tcp-mss '{m}' is not a number")
+        mss = parse_number(r, m, st.source, "tcp-mss", TCP_MSS)
     hostname = next((c[0] for c, _ in r.match("hostname *")), None)
 
     if r.problems:
         raise ConfigError(r.problems)
     site = Site(name, "screenos", cfg.file, hostname, units, zones, policies, routes, ike_policies,
                 gateways, ipsec_policies, vpns, mss)
-    return site, [(st.source, f"not emulated by the stand-in, ignored: set {st}") for st in r.unread()]
+    return site, [(st.source, f"not emulated by the stand-in, ignored: set {_shown(st)}") for st in r.unread()]

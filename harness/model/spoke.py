@@ -11,6 +11,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..parse.clab import node_name_problem
 from ..parse.statements import read_config
 from .change import Change, as_set_commands, write_grown_lab
 from .ifnames import linux_ifname
@@ -97,6 +98,11 @@ def _substitute(text: str, mapping: dict[str, str]) -> str:
 
 
 def _check(lab: Lab, req: SpokeRequest) -> tuple[Site, Site]:
+    # The name becomes a node, a folder and file names: containerlab's rule keeps it inside them.
+    if (bad := node_name_problem(req.name)) is not None:
+        raise ConfigError(f"--name: {bad}")
+    if req.lan.prefixlen > 30:
+        raise ConfigError(f"--lan {req.lan}: a subnet of at least /30 (the spoke's LAN address and its PC)")
     if req.name in lab.nodes or f"{req.name}-pc" in lab.nodes:
         raise ConfigError(f"{lab.topology.file}: a node named {req.name} (or {req.name}-pc) already exists")
     like = lab.sites.get(req.like)
@@ -133,7 +139,7 @@ def add_spoke(lab: Lab, req: SpokeRequest) -> Change:
     if hub_end is None:
         raise ConfigError(f"{like.file}: {like.name}'s VPN has no end on the hub {hub.name} to copy")
     hop = next(h for h in req.public.network.hosts() if h != req.public.ip)  # the Internet router's side
-    like_lan, lan_gw = _lan(like), IPv4Interface(f"{next(req.lan.hosts())}/{req.lan.prefixlen}")
+    like_lan, lan_gw = _lan(like), IPv4Interface(f"{req.lan.network_address + 1}/{req.lan.prefixlen}")
     like_tunnel = _tunnel_unit(like).addresses[0]
     like_public = like.units[like_end.gateway.external_interface].addresses[0]  # type: ignore[index]
     vpn, gate = f"{req.name}-vpn", f"{req.name}-gate"
@@ -227,6 +233,10 @@ def scale_requests(lab: Lab, total_spokes: int, like: str | None = None) -> list
     """Requests that bring `lab` to `total_spokes` spokes, each like `like` (default: the first
     Junos spoke, so the hub learns every next hop as an Auto entry)."""
     spokes = [s for s in lab.sites.values() if not s.is_hub]
+    if like and (lab.sites.get(like) is None or lab.sites[like].is_hub):
+        raise ConfigError(f"--like {like}: not a spoke of lab {lab.name} (spokes: {', '.join(s.name for s in spokes)})")
+    if not spokes:
+        raise ConfigError(f"{lab.topology.file}: the lab has no spoke to copy")
     like_site = lab.sites[like] if like else next((s for s in spokes if s.os == "junos"), spokes[0])
     hub = lab.hub()
     if hub is None:

@@ -5,9 +5,14 @@ Each problem is (Source, message); the lab loader gathers them over all sites an
 from __future__ import annotations
 
 from ..errors import Source
+from .emulation import application_problem
 from .site import Site
 
+IKE_SERVICES = {"ike", "all"}  # host-inbound system-services that let IKE reach the device
+
 Problem = tuple[Source | None, str]
+
+
 
 
 def _references(site: Site) -> list[Problem]:
@@ -86,6 +91,34 @@ def _zones_and_policies(site: Site) -> list[Problem]:
     return out
 
 
+def _zone_of(site: Site, ifname: str):
+    return next((z for z in site.zones.values() if ifname in z.interfaces), None)
+
+
+def _interfaces_in_zones(site: Site) -> list[Problem]:
+    """A tunnel unit in no zone drops all its traffic; the hub's IKE side must answer IKE."""
+    out: list[Problem] = []
+    for unit in site.tunnel_units:
+        if _zone_of(site, unit.name) is None:
+            out.append((unit.source, f"{unit.name} is in no security zone: its traffic would be dropped"))
+    for gw in site.gateways.values():
+        if gw.external_interface is None or gw.external_interface not in site.units:
+            continue  # reported by _references
+        zone = _zone_of(site, gw.external_interface)
+        if zone is None:
+            out.append((gw.source, f"ike gateway {gw.name}: external-interface {gw.external_interface} is in no "
+                        "security zone: IKE to it would be dropped"))
+        elif site.is_hub and not zone.host_inbound & IKE_SERVICES:
+            out.append((zone.source, f"zone {zone.name} ({gw.external_interface}, the external-interface of ike "
+                        f"gateway {gw.name}) does not allow host-inbound-traffic system-services ike: the hub "
+                        "would answer no IKE"))
+    return list(dict.fromkeys(out))  # one zone serves many gateways: say it once
+
+
+def _applications(site: Site) -> list[Problem]:
+    return [(pol.source, problem) for pol in site.policies if (problem := application_problem(pol))]
+
+
 def _routes(site: Site) -> list[Problem]:
     out: list[Problem] = []
     for r in site.routes:
@@ -99,4 +132,5 @@ def _routes(site: Site) -> list[Problem]:
 
 
 def validate_site(site: Site) -> list[Problem]:
-    return _references(site) + _tunnels(site) + _zones_and_policies(site) + _routes(site)
+    return (_references(site) + _tunnels(site) + _zones_and_policies(site) + _interfaces_in_zones(site)
+            + _applications(site) + _routes(site))

@@ -4,16 +4,38 @@ Both forms become the same thing: the list of `set` paths the configuration stan
 with the file and line it came from. `[ a b ]` lists expand into one statement per element,
 `inactive:` / `deactivate` drop the subtree (kept aside in `inactive`), `delete` removes it.
 The model layer reads the statements with `match()`; it never sees which form the file used.
+
+Parsing is linear in the file and bounded: blocks nest at most MAX_DEPTH deep, one line's `[ ]`
+lists expand to at most MAX_EXPANSION statements, a file holds at most MAX_STATEMENTS.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from math import prod
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import ConfigError, Source
-from .statements import ParsedConfig, Statement, read_config
+from .statements import ParsedConfig, Statement, StatementList, read_config
 
 SET_COMMANDS = {"set", "delete", "deactivate", "activate", "edit", "exit", "up", "top"}
+MAX_DEPTH = 64  # real configs nest about 8 deep
+MAX_EXPANSION = 10_000  # statements one line's `[ ]` lists may stand for
+MAX_WORDS = 256  # words in one statement's path: `edit` and blocks make paths, real ones have ~15
+
+# One token per match; whitespace and comments are matched only to count their newlines.
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<block>/\*.*?\*/)
+  | (?P<open_block>/\*)
+  | (?P<punct>[{};\[\]])
+  | (?P<quoted>"(?:\\.|[^"\\])*")
+  | (?P<open_quote>")
+  | (?P<word>[^\s{};\[\]"]+)
+""", re.VERBOSE | re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -23,52 +45,36 @@ class _Tok:
     line: int
 
 
-def _tokenize(text: str, file: str) -> list[_Tok]:
-    toks: list[_Tok] = []
-    i, line, n = 0, 1, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\n":
-            line += 1
-            i += 1
-        elif c.isspace():
-            i += 1
-        elif c == "#":  # comment to end of line, including "## SECRET-DATA"
-            while i < n and text[i] != "\n":
-                i += 1
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                raise ConfigError("unclosed comment '/*'", Source(file, line))
-            line += text.count("\n", i, end)
-            i = end + 2
-        elif c in "{};[]":
-            toks.append(_Tok(c, c, line))
-            i += 1
-        elif c == '"':
-            start_line, j, buf = line, i + 1, []
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                if text[j] == "\n":
-                    line += 1
-                buf.append(text[j])
-                j += 1
-            if j >= n:
-                raise ConfigError("unclosed quoted string", Source(file, start_line))
-            toks.append(_Tok("".join(buf), "word", start_line))
-            i = j + 1
-        else:
-            j = i
-            while j < n and not text[j].isspace() and text[j] not in '{};[]"':
-                j += 1
-            toks.append(_Tok(text[i:j], "word", line))
-            i = j
-    return toks
+def _tokenize(text: str, file: str) -> Iterator[_Tok]:
+    """Tokens one at a time (a huge file of `;` never sits in memory as a token list)."""
+    line = 1
+    for m in _TOKEN.finditer(text):
+        kind, value = m.lastgroup, m.group()
+        if kind == "punct":
+            yield _Tok(value, value, line)
+        elif kind == "word":
+            yield _Tok(value, "word", line)
+        elif kind == "quoted":
+            yield _Tok(_ESCAPE.sub(r"\1", value[1:-1]), "word", line)
+        elif kind == "open_block":
+            raise ConfigError("unclosed comment '/*'", Source(file, line))
+        elif kind == "open_quote":
+            raise ConfigError("unclosed quoted string", Source(file, line))
+        line += value.count("\n")
 
 
-def _expand_lists(words: list[object]) -> list[tuple[str, ...]]:
-    """`a [ b c ] d` -> (a b d), (a c d)."""
+def _check_path(path: tuple[str, ...], src: Source) -> tuple[str, ...]:
+    if len(path) > MAX_WORDS:
+        raise ConfigError(f"a configuration path of {len(path)} words (at most {MAX_WORDS})", src)
+    return path
+
+
+def _expand_lists(words: list[object], src: Source) -> list[tuple[str, ...]]:
+    """`a [ b c ] d` -> (a b d), (a c d); refused beyond MAX_EXPANSION statements."""
+    _check_path(tuple(words), src)  # type: ignore[arg-type]  # before the product multiplies it
+    count = prod(len(w) for w in words if isinstance(w, list))
+    if count > MAX_EXPANSION:
+        raise ConfigError(f"the '[ ]' lists stand for {count} statements (at most {MAX_EXPANSION})", src)
     out: list[tuple[str, ...]] = [()]
     for w in words:
         alts = w if isinstance(w, list) else [w]
@@ -81,92 +87,124 @@ class _Builder:
 
     def __init__(self, file: str):
         self.file = file
-        self.statements: list[Statement] = []
+        self.statements = StatementList(file)
+        self.seen: set[Statement] = set()  # a `[ a a ]` list or an empty container adds one statement once
         self.inactive_prefixes: dict[tuple[str, ...], Source] = {}
 
     def set(self, words: tuple[str, ...], src: Source) -> None:
-        st = Statement(words, src)
-        if st not in self.statements:
-            self.statements.append(st)
+        st = Statement(_check_path(words, src), src)
+        if st not in self.seen:
+            self.seen.add(st)
+            self.statements.add(st)
 
     def delete(self, prefix: tuple[str, ...]) -> None:
-        self.statements = [s for s in self.statements if s.words[: len(prefix)] != prefix]
+        self.statements.delete(prefix)
 
     def result(self) -> ParsedConfig:
         active, inactive = [], []
-        for st in self.statements:
-            dead = any(st.words[: len(p)] == p for p in self.inactive_prefixes)
+        for st in self.statements.live():
+            dead = any(st.words[:k] in self.inactive_prefixes for k in range(1, len(st.words) + 1))
             (inactive if dead else active).append(st)
         return ParsedConfig(self.file, active, inactive)
 
 
-def _parse_curly(toks: list[_Tok], file: str) -> ParsedConfig:
+@dataclass
+class _Block:
+    """An open `{`: its path, the token, where its statement starts, statements before it."""
+
+    path: tuple[str, ...]
+    open: _Tok
+    source: Source
+    before: int
+
+
+class _Tokens:
+    """A token stream with one token of look-ahead."""
+
+    def __init__(self, toks: Iterator[_Tok]):
+        self._it = toks
+        self._next = next(self._it, None)
+
+    def peek(self) -> _Tok | None:
+        return self._next
+
+    def take(self) -> _Tok | None:
+        tok, self._next = self._next, next(self._it, None)
+        return tok
+
+
+def _statement_words(toks: _Tokens, src) -> list[object]:
+    """Words (and `[ ]` lists, as lists) up to the token that ends the statement."""
+    words: list[object] = []
+    first = toks.peek()
+    while (tok := toks.peek()) is not None and tok.kind in ("word", "["):
+        toks.take()
+        if tok.kind == "word":
+            words.append(tok.text)
+            continue
+        items = []
+        while (item := toks.peek()) is not None and item.kind == "word":
+            items.append(toks.take().text)  # type: ignore[union-attr]
+        if item is None or item.kind != "]":
+            raise ConfigError("unclosed '[' list", src(first))
+        toks.take()
+        words.append(items)
+    return words
+
+
+def _parse_curly(tokens: Iterator[_Tok], file: str) -> ParsedConfig:
+    """Iterative (an explicit stack of open blocks): nesting depth costs no Python recursion."""
     b = _Builder(file)
-    pos = 0
+    toks = _Tokens(tokens)
+    stack: list[_Block] = []
 
     def src(tok: _Tok) -> Source:
         return Source(file, tok.line)
 
-    def block(path: tuple[str, ...], closing: _Tok | None) -> None:
-        nonlocal pos
-        while pos < len(toks):
-            tok = toks[pos]
-            if tok.kind == "}":
-                if closing is None:
-                    raise ConfigError("'}' without a matching '{'", src(tok))
-                pos += 1
-                return
-            inactive = False
-            if tok.kind == "word" and tok.text in ("inactive:", "protect:"):
-                inactive = tok.text == "inactive:"
-                pos += 1
-            words: list[object] = []
-            first = toks[pos] if pos < len(toks) else tok
-            while pos < len(toks) and toks[pos].kind in ("word", "["):
-                if toks[pos].kind == "[":
-                    items, pos = [], pos + 1
-                    while pos < len(toks) and toks[pos].kind == "word":
-                        items.append(toks[pos].text)
-                        pos += 1
-                    if pos >= len(toks) or toks[pos].kind != "]":
-                        raise ConfigError("unclosed '[' list", src(first))
-                    words.append(items)
-                else:
-                    words.append(toks[pos].text)
-                pos += 1
-            if not words:
-                raise ConfigError(f"unexpected '{first.text}'", src(first))
-            if pos >= len(toks):
-                raise ConfigError(f"statement '{' '.join(map(str, words))}' has no ';' or '{{'", src(first))
-            end = toks[pos]
-            full = [path + w for w in _expand_lists(words)]
-            if inactive:
-                for p in full:
-                    b.inactive_prefixes[p] = src(first)
-            if end.kind == ";":
-                pos += 1
-                for p in full:
-                    b.set(p, src(first))
-            elif end.kind == "{":
-                if len(full) != 1:
-                    raise ConfigError("a '[ ]' list cannot open a block", src(first))
-                pos += 1
-                before = len(b.statements)
-                block(full[0], end)
-                if len(b.statements) == before:  # an empty container is a statement of its own
-                    b.set(full[0], src(first))
-            else:
-                raise ConfigError(f"expected ';' or '{{' after '{' '.join(map(str, words))}', found '{end.text}'", src(end))
-        if closing is not None:
-            raise ConfigError("unclosed '{' (missing '}')", src(closing))
-
-    block((), None)
+    while (tok := toks.peek()) is not None:
+        path = stack[-1].path if stack else ()
+        if tok.kind == "}":
+            toks.take()
+            if not stack:
+                raise ConfigError("'}' without a matching '{'", src(tok))
+            blk = stack.pop()
+            if len(b.statements) == blk.before:  # an empty container is a statement of its own
+                b.set(blk.path, blk.source)
+            continue
+        inactive = tok.kind == "word" and tok.text == "inactive:"
+        if tok.kind == "word" and tok.text in ("inactive:", "protect:"):
+            toks.take()
+        first = toks.peek() or tok
+        words = _statement_words(toks, src)
+        if not words:
+            raise ConfigError(f"unexpected '{first.text}'", src(first))
+        shown = " ".join(" ".join(w) if isinstance(w, list) else w for w in words)
+        end = toks.take()
+        if end is None:
+            raise ConfigError(f"statement '{shown}' has no ';' or '{{'", src(first))
+        full = [path + w for w in _expand_lists(words, src(first))]
+        if inactive:
+            for p in full:
+                b.inactive_prefixes[p] = src(first)
+        if end.kind == ";":
+            for p in full:
+                b.set(p, src(first))
+        elif end.kind == "{":
+            if len(full) != 1:
+                raise ConfigError("a '[ ]' list cannot open a block", src(first))
+            if len(stack) >= MAX_DEPTH:
+                raise ConfigError(f"blocks nested more than {MAX_DEPTH} deep", src(end))
+            stack.append(_Block(_check_path(full[0], src(first)), end, src(first), len(b.statements)))
+        else:
+            raise ConfigError(f"expected ';' or '{{' after '{shown}', found '{end.text}'", src(end))
+    if stack:
+        raise ConfigError("unclosed '{' (missing '}')", src(stack[-1].open))
     return b.result()
 
 
 def _split_set_line(line: str, src: Source) -> list[object]:
     """Words of one set-form line (quotes and `[ ]` lists honoured, `#` comments dropped)."""
-    toks = _tokenize(line, src.file)
+    toks = list(_tokenize(line, src.file))
     words: list[object] = []
     i = 0
     while i < len(toks):
@@ -210,7 +248,7 @@ def _parse_set(text: str, file: str) -> ParsedConfig:
             del stack[1:]
             continue
         level = stack[-1]
-        paths = [level + p for p in _expand_lists(args)]
+        paths = [level + p for p in _expand_lists(args, src)]
         if not args and cmd != "edit":
             raise ConfigError(f"'{cmd}' needs a configuration path", src)
         for p in paths:
@@ -225,7 +263,7 @@ def _parse_set(text: str, file: str) -> ParsedConfig:
         if cmd == "edit":
             if len(paths) != 1:
                 raise ConfigError("'edit' takes one path", src)
-            stack.append(paths[0])
+            stack.append(_check_path(paths[0], src))
     return b.result()
 
 

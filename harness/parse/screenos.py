@@ -10,11 +10,11 @@ import shlex
 from pathlib import Path
 
 from ..errors import ConfigError, Source
-from .statements import ParsedConfig, Statement, read_config
+from .statements import ParsedConfig, Statement, StatementList, read_config
 
 
 def parse_screenos(text: str, file: str) -> ParsedConfig:
-    statements: list[Statement] = []
+    statements = StatementList(file)
     context: tuple[str, ...] = ()
     for lineno, raw in enumerate(text.splitlines(), 1):
         src = Source(file, lineno)
@@ -40,12 +40,12 @@ def parse_screenos(text: str, file: str) -> ParsedConfig:
             continue
         path = context + args
         if cmd == "unset":
-            statements = [s for s in statements if s.words[: len(path)] != path]
+            statements.delete(path)
         else:
-            statements.append(Statement(path, src))
+            statements.add(Statement(path, src))
     if context:
         raise ConfigError(f"policy context '{' '.join(context)}' not closed with 'exit'", Source(file, lineno))
-    return ParsedConfig(file, statements)
+    return ParsedConfig(file, statements.live())
 
 
 def load_screenos(path: Path | str, display_name: str | None = None) -> ParsedConfig:

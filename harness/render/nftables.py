@@ -15,6 +15,8 @@ from ..errors import ConfigError
 from ..model.ifnames import linux_ifname
 from ..model.mgmt import MGMT_IFNAME, SSH_PORT
 from ..model.site import SecurityPolicy, Site
+# The application map lives with validation, which refuses (file:line) what it cannot express.
+from ..model.emulation import APPLICATIONS, application_problem
 
 TABLE = "nhtb"
 
@@ -28,19 +30,6 @@ HOST_INBOUND = {
     "telnet": ["tcp dport 23"],
     "traceroute": ["udp dport 33434-33534", "icmp type echo-request"],
     "snmp": ["udp dport 161"],
-}
-# Junos predefined applications the lab understands.
-APPLICATIONS = {
-    "any": "",
-    "junos-icmp-all": "meta l4proto icmp",
-    "junos-icmp-ping": "icmp type echo-request",
-    "junos-ping": "icmp type echo-request",
-    "junos-ssh": "tcp dport 22",
-    "junos-http": "tcp dport 80",
-    "junos-https": "tcp dport 443",
-    "junos-telnet": "tcp dport 23",
-    "junos-ike": "udp dport 500",
-    "junos-dns-udp": "udp dport 53",
 }
 VERDICT = {"permit": "accept", "deny": "drop", "reject": "reject"}
 
@@ -67,12 +56,9 @@ def _policy_rule(site: Site, pol: SecurityPolicy) -> str:
         parts.append(f"ip saddr {src}")
     if dst:
         parts.append(f"ip daddr {dst}")
-    apps = []
-    for a in pol.applications:
-        if a not in APPLICATIONS:
-            raise ConfigError(f"policy {pol.name}: application '{a}' is not one the lab emulates "
-                              f"({', '.join(sorted(APPLICATIONS))})", pol.source)
-        apps.append(APPLICATIONS[a])
+    if problem := application_problem(pol):
+        raise ConfigError(problem, pol.source)
+    apps = [APPLICATIONS[a] for a in pol.applications]
     if len(apps) > 1 and "" in apps:
         apps = [""]
     rules = []
@@ -181,7 +167,7 @@ def trace_table(site: Site | None, filters: list[dict[str, str]]) -> str:
             raise ConfigError(f"packet filter {i + 1}: a port needs protocol tcp or udp")
         for term, key in (("source-port", "proto-src"), ("destination-port", "proto-dst")):
             if term in f:
-                if not f[term].isdigit() or not 0 < int(f[term]) < 65536:
+                if not re.fullmatch(r"[0-9]{1,5}", f[term]) or not 0 < int(f[term]) < 65536:
                     raise ConfigError(f"packet filter {i + 1}: {term} {f[term]}: a port number (1-65535)")
                 m.append(f"ct original {key} {int(f[term])}")
         if "interface" in f:
