@@ -101,6 +101,20 @@ class SecurityPolicy:
 
 
 @dataclass(frozen=True)
+class SourceNat:
+    """Source NAT as the stand-in does it: traffic from one zone to another, from these prefixes
+    (empty: any), leaves with the egress interface's address (Junos `source-nat interface`,
+    ScreenOS `nat src`), or explicitly without NAT (`source-nat off`). First match wins."""
+
+    name: str  # "policy P" (policy NAT) or "rule-set RS rule R"
+    from_zone: str
+    to_zone: str
+    sources: tuple[IPv4Network, ...]
+    translate: bool  # False: `source-nat off`
+    source: Source
+
+
+@dataclass(frozen=True)
 class StaticRoute:
     prefix: IPv4Network
     next_hop: IPv4Address | None
@@ -168,8 +182,20 @@ class Site:
     ipsec_policies: dict[str, IpsecPolicy]
     vpns: dict[str, Vpn]
     tcp_mss: int | None
+    nat_rules: list[SourceNat] = field(default_factory=list)  # `security nat source rule-set` (Junos)
 
     # Derived views (no state of their own).
+    def source_nat(self) -> list[SourceNat]:
+        """Every source NAT the site does, in the order it applies: policy NAT first (it is part of
+        the permitting policy), then the NAT rule-sets."""
+        out = []
+        for p in self.policies:
+            if p.source_nat and p.action == "permit":
+                nets = () if "any" in p.sources else tuple(self.zones[p.from_zone].address_book[n] for n in p.sources
+                                                           if n in self.zones[p.from_zone].address_book)
+                out.append(SourceNat(f"policy {p.name}", p.from_zone, p.to_zone, nets, True, p.source))
+        return out + self.nat_rules
+
     @property
     def tunnel_units(self) -> list[Unit]:
         return [u for u in self.units.values() if u.tunnel]

@@ -115,14 +115,17 @@ def ruleset(site: Site) -> str:
         out += [f"        {_policy_rule(site, p)}" for p in pols]
         out.append("    }")
 
-    nat = [p for p in site.policies if p.source_nat and p.action == "permit"]
+    nat = site.source_nat()
     if nat:
+        # In order, first match wins: `source-nat off` accepts (no translation) before later rules.
         out += ["", "    chain srcnat {", "        type nat hook postrouting priority srcnat; policy accept;"]
-        for p in nat:
-            src = _nets(site, p.from_zone, p.sources)
-            match = f"ip saddr {src} " if src else ""
-            out.append(f"        iifname @zone_{_ident(p.from_zone)} oifname @zone_{_ident(p.to_zone)} {match}counter "
-                       f"masquerade {_comment(f'policy {p.name}: source-nat interface ({p.source})')}")
+        for n in nat:
+            nets = ", ".join(map(str, n.sources))
+            match = (f"ip saddr {{ {nets} }} " if len(n.sources) > 1 else f"ip saddr {nets} ") if n.sources else ""
+            verdict = "masquerade" if n.translate else "accept"
+            what = "source-nat interface" if n.translate else "source-nat off"
+            out.append(f"        iifname @zone_{_ident(n.from_zone)} oifname @zone_{_ident(n.to_zone)} {match}counter "
+                       f"{verdict} {_comment(f'{n.name}: {what} ({n.source})')}")
         out.append("    }")
 
     if site.tcp_mss and tunnels:
