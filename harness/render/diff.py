@@ -21,6 +21,7 @@ class NodeChange:
     """What changes on one node that stays in the lab."""
 
     node: str
+    interfaces_added: tuple[str, ...] = ()  # cabled to a new node: brought up
     addresses_added: tuple[tuple[str, IPv4Interface], ...] = ()  # (Linux interface, address)
     addresses_removed: tuple[tuple[str, IPv4Interface], ...] = ()
     tunnels_added: tuple[TunnelPlan, ...] = ()
@@ -36,8 +37,8 @@ class NodeChange:
     binding: bool = False
 
     def links(self) -> bool:
-        return bool(self.addresses_added or self.addresses_removed or self.tunnels_added or self.tunnels_removed
-                    or self.routes_set or self.routes_removed or self.sysctls)
+        return bool(self.interfaces_added or self.addresses_added or self.addresses_removed or self.tunnels_added
+                    or self.tunnels_removed or self.routes_set or self.routes_removed or self.sysctls)
 
     def empty(self) -> bool:
         return not (self.links() or self.ruleset or self.connections_loaded or self.connections_unloaded
@@ -46,7 +47,8 @@ class NodeChange:
     def summary(self) -> list[str]:
         """One line per kind of change, in the words `apply` reports it with."""
         out = []
-        for what, items in (("address added", [f"{a} on {i}" for i, a in self.addresses_added]),
+        for what, items in (("interface added", list(self.interfaces_added)),
+                            ("address added", [f"{a} on {i}" for i, a in self.addresses_added]),
                             ("address removed", [f"{a} on {i}" for i, a in self.addresses_removed]),
                             ("tunnel interface added", [t.unit for t in self.tunnels_added]),
                             ("tunnel interface removed", list(self.tunnels_removed)),
@@ -103,6 +105,7 @@ def _plan_change(old: NodePlan, new: NodePlan) -> dict:
     fresh_tunnels = {n for n in new_t if n not in old_t or n in replaced}
     added_addrs = addrs(new) - addrs(old)
     return dict(
+        interfaces_added=tuple(sorted({ln.ifname for ln in new.links} - {ln.ifname for ln in old.links})),
         addresses_added=tuple(sorted((i, a) for i, a in added_addrs if i not in fresh_tunnels)),
         addresses_removed=tuple(sorted((i, a) for i, a in addrs(old) - addrs(new) if i in new_t or
                                        i in {ln.ifname for ln in new.links})),

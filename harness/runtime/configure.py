@@ -75,6 +75,8 @@ def apply_link_changes(ns: str, node: str, change: NodeChange) -> None:
     """A node's part of a change in place: what is new first (tunnels, addresses, routes), then
     what went (routes, addresses, tunnels), so traffic that can keep flowing does."""
     with NetNS(ns) as ipr:
+        for ifname in change.interfaces_added:  # the node's end of a link to a new node
+            ipr.link("set", index=_index(ipr, ifname, node), state="up")
         for t in change.tunnels_removed:  # a replaced tunnel goes before its successor comes
             for idx in ipr.link_lookup(ifname=t):
                 ipr.link("del", index=idx)

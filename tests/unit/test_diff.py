@@ -76,6 +76,8 @@ def test_adding_and_removing_a_spoke_and_its_vpn(tmp_path):
     spoke_ends = {e.label for e in ends(bigger.sites["boston"])}
     assert up.vpns_added == spoke_ends | {"corporate/boston-vpn"}
     assert "boston-vpn" in up.changed["corporate"].connections_loaded
+    internet = up.changed["internet"]  # the router's end of the new link comes up with its address
+    assert internet.interfaces_added == ("eth4",) and [i for i, _ in internet.addresses_added] == ["eth4"]
     down = diff(bigger, base)
     assert set(down.removed) == {"boston", "boston-pc"} and not down.added
     assert down.vpns_removed == up.vpns_added
