@@ -111,7 +111,7 @@ class ProgressPrinter:
 
 
 def node_table(state: dict, where: str) -> Table:
-    table = Table(title=f"lab {state['name']} ({where}, {state['runtime']})")
+    table = Table(title=f"lab {state['name']} ({where}, {state['provider']})")
     for col in ("node", "kind", "role", "public address", "namespace", "charon"):
         table.add_column(col)
     for node, info in state["nodes"].items():
