@@ -78,6 +78,11 @@ class NodeDriver(ABC):
         """Flow traceoptions with these packet filters for `duration` seconds, while the lab node
         `ping_from` pings `ping_to` (optional): the packets and the rule that decided each."""
 
+    def tcp_open(self, to_node: str, address: str, port: int = 5002) -> bool:
+        """From this host, whether a TCP connection to address:port (answered on host `to_node`)
+        opens: the policies can let ICMP through and not TCP, or the other way round."""
+        raise NotImplementedError(f"{type(self).__name__}: {self.node} is not a LAN host")
+
     @abstractmethod
     def syn_mss(self, to_node: str, address: str, port: int = 5001) -> int | None:
         """From this host, open a TCP connection to address:port and return the MSS option the

@@ -174,5 +174,8 @@ class LinuxDriver(NodeDriver):
                    ping_from: str | None = None, ping_to: str | None = None) -> list[TracedPacket]:
         return nft_trace.parse(self.rt.trace(self.lab, self.node, filters, duration, ping_from, ping_to)["lines"])
 
+    def tcp_open(self, to_node: str, address: str, port: int = 5002) -> bool:
+        return self.rt.tcp_handshake(self.lab, self.node, to_node, address, port)["connected"]
+
     def syn_mss(self, to_node: str, address: str, port: int = 5001) -> int | None:
         return self.rt.syn_mss(self.lab, self.node, to_node, address, port)["mss"]

@@ -12,7 +12,7 @@ from ..errors import LabError
 from ..model.lab import Lab
 from ..model.mgmt import SSH_PORT, mgmt_plan
 from ..render.nftables import trace_table
-from . import charon, nsexec, paths, probes, state as lab_state
+from . import charon, nsexec, paths, probes, state as lab_state, tcp
 from .providers import for_state
 from .state import LabState, NodeState
 from .xfrm import netns_stats, xfrm
@@ -107,6 +107,18 @@ class NodeQueries:
             during = lambda: self.exec(lab_name, ping_from, argv, timeout=count * 2 + 10)  # noqa: E731
         lines, ping = probes.flow_trace(self._ns(lab_name, node), table, duration, during)
         return {"lines": lines, "ping": ping}
+
+    def tcp_handshake(self, lab_name: str, src: str, dst: str, address: str, port: int = 5002,
+                      timeout: float = 3.0) -> dict:
+        """Whether a TCP connection from node `src` to address:port (answered in node `dst`) opens."""
+        return tcp.handshake(self._ns(lab_name, src), self._ns(lab_name, dst), address, port, timeout)
+
+    def tcp_hold(self, lab_name: str, pairs: list[list[str]], port: int = 5003, seconds: float = 10.0) -> dict:
+        """One TCP connection per (src node, dst node, address) held for `seconds`, a byte echoed
+        every 0.2 s: per "src -> dst", whether it broke and its longest stall."""
+        ns = {n: self._ns(lab_name, n) for pair in pairs for n in pair[:2]}
+        held = tcp.hold([(ns[a], ns[b], addr) for a, b, addr in pairs], port, seconds)
+        return {f"{a} -> {b}": held[f"{ns[a]} -> {addr}"] for a, b, addr in pairs}
 
     def syn_mss(self, lab_name: str, src: str, dst: str, address: str, port: int = 5001, timeout: float = 30) -> dict:
         """The MSS a TCP SYN from node `src` to address:port carries when it reaches node `dst`."""

@@ -3,7 +3,7 @@ written and read in this one place, as `<state root>/labs/<lab>/lab.json`."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from ..files import write_file
 from ..model.lab import load_lab
@@ -46,8 +46,14 @@ class LabState:
 
     @classmethod
     def from_dict(cls, d: dict) -> "LabState":
-        nodes = {n: NodeState(**v) for n, v in d.get("nodes", {}).items()}
-        return cls(**{**d, "nodes": nodes})
+        """From lab.json, or from `labs()`'s answer (which adds what it saw, e.g. charon_running)."""
+        node_fields, lab_fields = _names(NodeState), _names(cls)
+        nodes = {n: NodeState(**{k: v for k, v in info.items() if k in node_fields}) for n, info in d["nodes"].items()}
+        return cls(**{k: v for k, v in d.items() if k in lab_fields} | {"nodes": nodes})
+
+
+def _names(cls) -> set[str]:
+    return {f.name for f in fields(cls)}
 
 
 def path(lab_name: str):

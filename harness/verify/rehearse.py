@@ -22,8 +22,10 @@ from ..junos.nhtb import rows as nhtb_rows
 from ..model.lab import Lab, load_lab
 from ..model.topology import lan_host_pairs
 from ..progress import Progress
+from ..render.diff import diff
 from .checks import CheckResult
 from .diagnose import Diagnosis, diagnose
+from .intent import Intent, Judgement, derived_intent, differences, judge
 from .suite import verify
 
 PING_INTERVAL = 0.2  # the background pings during the change, as `ping -i 0.2`
@@ -36,7 +38,8 @@ class Snapshot:
     ipsec: dict[str, dict[str, str]]  # site -> VPN -> "inbound SPI/outbound SPI"
     nhtb: dict[str, list[str]]  # site -> entries
     routes: dict[str, dict[str, str]]  # site -> LAN prefix -> "via X on Y, active"
-    reach: dict[str, bool]  # "src-host -> dst-host" -> answered
+    reach: dict[str, bool]  # "src-host -> dst-host" -> answered (ICMP)
+    tcp: dict[str, bool] = field(default_factory=dict)  # "src-host -> dst-host" -> a TCP handshake completed
 
 
 def _lans(lab: Lab) -> dict[str, str]:
@@ -59,10 +62,11 @@ def snapshot(lab: Lab, drivers: dict[str, NodeDriver]) -> Snapshot:
             r = d.route(prefix.split("/")[0])
             routes[site][prefix] = (f"{r.prefix} via {r.next_hop or '-'} on {r.interface}, "
                                     f"{'active' if r.active else 'inactive'}") if r else "no route"
-    reach = {}
-    for a, b in lan_host_pairs(lab):
+    reach, tcp = {}, {}
+    for a, b in lan_host_pairs(lab):  # per protocol: policies can allow one and not the other
         reach[f"{a.host} -> {b.host}"] = drivers[a.host].ping(b.address, count=2).received > 0
-    return Snapshot(ike, ipsec, nhtb, routes, reach)
+        tcp[f"{a.host} -> {b.host}"] = drivers[a.host].tcp_open(b.host, b.address)
+    return Snapshot(ike, ipsec, nhtb, routes, reach, tcp)
 
 
 @dataclass
@@ -118,6 +122,9 @@ class Rehearsal:
     checks: list[CheckResult]
     diagnosis: Diagnosis | None
     seconds: dict[str, float]
+    intent: Intent = field(default_factory=Intent)
+    judgement: Judgement = field(default_factory=lambda: Judgement([], [], []))
+    held: dict[str, dict] = field(default_factory=dict)  # TCP connections held across the change
 
     @property
     def new_spoke_ok(self) -> bool:
@@ -129,7 +136,8 @@ class Rehearsal:
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.checks) and self.impact.none
+        """Every check passed and the change did what its intent says, nothing else."""
+        return all(c.ok for c in self.checks) and self.judgement.ok
 
     def to_json(self) -> str:
         return json.dumps(asdict(self) | {"ok": self.ok}, indent=2, default=str)
@@ -166,43 +174,71 @@ def _ping_during(drivers: dict[str, NodeDriver], lab: Lab, seconds: float) -> tu
 
 
 def rehearse(folder: Path, runtime, for_lab: Callable[[str], dict[str, NodeDriver]], name: str,
-             progress: Progress, watch_seconds: float = 30.0) -> Rehearsal:
-    """Bring up the base lab as `name`, apply the change in place, verify, and measure the impact.
-    The caller removes the lab afterwards."""
+             progress: Progress, watch_seconds: float = 30.0, intent: Intent | None = None) -> Rehearsal:
+    """A change folder (`spoke add`, `fault apply`): its base topology before, its own after."""
     topo, base, meta = read_change(folder)
+    return rehearse_change(Path(base), topo, runtime, for_lab, name, progress, watch_seconds, intent,
+                           meta.get("title", str(folder)))
+
+
+def _hold_during(runtime, lab: Lab, name: str, seconds: float) -> tuple[threading.Thread, dict]:
+    """A TCP connection between every pair of LAN hosts, held open while the change goes in."""
+    held: dict[str, dict] = {}
+    pairs = [[a.host, b.host, b.address] for a, b in lan_host_pairs(lab)]
+
+    def run() -> None:
+        try:
+            held.update(runtime.tcp_hold(name, pairs, seconds=seconds))
+        except Exception:  # noqa: BLE001 - not measured: the judgement says so for every pair
+            held.update({f"{a} -> {b}": {"connected": False} for a, b, _ in pairs})
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, held
+
+
+def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str], dict[str, NodeDriver]], name: str,
+                    progress: Progress, watch_seconds: float = 30.0, intent: Intent | None = None,
+                    title: str | None = None) -> Rehearsal:
+    """Bring up the lab as `before` describes it, as `name`; apply `after` in place while every pair
+    of LAN hosts pings and holds a TCP connection; verify; and judge every difference against the
+    intent (derived from the configs' difference when none is given). The caller removes the lab."""
     seconds: dict[str, float] = {}
     t0 = time.monotonic()
-    progress("rehearse", f"bringing up the lab as it is today ({base})")
-    runtime.up(str(base), name=name, progress=progress)
+    progress("rehearse", f"bringing up the lab as it is before the change ({before})")
+    runtime.up(str(before), name=name, progress=progress)
     seconds["up"] = round(time.monotonic() - t0, 1)
-    old = load_lab(base, name=name)
+    old, new = load_lab(before, name=name), load_lab(after, name=name)
+    change = diff(old, new)
+    intent = intent or derived_intent(old, new, change)
     drivers = for_lab(name)
-    progress("rehearse", "snapshot: SAs, NHTB, routes, reachability")
-    before = snapshot(old, drivers)
-    progress("rehearse", f"applying the change in place while pinging every pair of LAN hosts for {watch_seconds:g}s")
+    progress("rehearse", "snapshot: SAs, NHTB, routes, reachability (ICMP and TCP)")
+    snap_before = snapshot(old, drivers)
+    progress("rehearse", f"applying the change in place while every pair of LAN hosts pings and holds a TCP "
+                         f"connection for {watch_seconds:g}s")
     pingers, lost = _ping_during(drivers, old, watch_seconds)
-    time.sleep(1.0)  # some pings before the change goes in
+    holder, held = _hold_during(runtime, old, name, watch_seconds)
+    time.sleep(1.0)  # some traffic before the change goes in
     t1 = time.monotonic()
-    applied = runtime.apply(name, str(topo), progress=progress)
+    applied = runtime.apply(name, str(after), progress=progress)
     seconds["apply"] = round(time.monotonic() - t1, 1)
-    for t in pingers:
+    for t in [*pingers, holder]:
         t.join()
-    new = load_lab(topo, name=name)
     drivers = for_lab(name)
     progress("rehearse", "verification suite on every site")
     # Converged already (apply waited for the SAs and bindings): a failing step need not wait long.
     results = verify(new, drivers, timeout=CHECK_TIMEOUT)
-    after = snapshot(new, drivers)
-    impact = compare(before, after, lost)
+    snap_after = snapshot(new, drivers)
+    judgement = judge(differences(snap_before, snap_after, lost, held), intent)
     diag = None
     if not all(r.ok for r in results):
         progress("rehearse", "something failed: diagnosing")
         diag = diagnose(new, drivers)
     seconds["total"] = round(time.monotonic() - t0, 1)
     added = applied.get("added", [])
-    return Rehearsal(meta.get("title", str(folder)), name, added,
-                     [new.host_address(n) for n in added if n in new.hosts], applied, before, after,
-                     impact, results, diag, seconds)
+    return Rehearsal(title or str(after), name, added, [new.host_address(n) for n in added if n in new.hosts],
+                     applied, snap_before, snap_after, compare(snap_before, snap_after, lost), results, diag,
+                     seconds, intent, judgement, held)
 
 
 # ---- HTML report ---------------------------------------------------------------------------------

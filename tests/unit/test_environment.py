@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from harness.model.lab import load_lab
 from harness.runtime.environment import topology_env
-from harness.runtime.state import LabState
+from harness.runtime.state import LabState, NodeState
 
 from ..conftest import THREE_SITE
 
@@ -21,3 +21,11 @@ def test_a_labs_state_reads_its_topology_with_the_users_variables():
     assert images(state.model()) == {"example/standin:2"}
     assert images(LabState.from_dict(state.as_dict()).model()) == {"example/standin:2"}  # as the agent sends it
     assert images(load_lab(THREE_SITE, env={})) != {"example/standin:2"}
+
+
+def test_a_labs_answer_reads_back_with_what_it_adds():
+    state = LabState("nhtb", str(THREE_SITE.resolve()), "netns", "now", env={"A": "1"})
+    state.nodes["corporate"] = NodeState("nhtb-corporate", "linux", "hub", charon_pid=7)
+    d = state.as_dict()
+    d["nodes"]["corporate"]["charon_running"] = True  # what LocalRuntime.labs() adds
+    assert LabState.from_dict(d) == state

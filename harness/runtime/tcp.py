@@ -1,0 +1,120 @@
+"""TCP between lab hosts, from this process, without starting one: a socket made while this thread
+is inside a namespace stays in it, so a listener in one host's namespace and a client in another's
+give a real handshake through the lab (zones, policies, NAT, the tunnels) in milliseconds.
+
+- `handshake`: can a TCP connection be opened (policies may allow ICMP and not TCP, or back)?
+- `hold`: one connection per pair kept open for a while, a byte each way every `interval`:
+  whether it broke, and the longest stall (a change applied meanwhile must not break it).
+"""
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+
+from pyroute2 import netns as pnetns
+
+_enter_lock = threading.Lock()  # pushns/popns per thread; serialised so a failure cannot leak a namespace
+
+
+@contextlib.contextmanager
+def _inside(ns: str):
+    with _enter_lock:
+        pnetns.pushns(ns)
+        try:
+            yield
+        finally:
+            pnetns.popns()
+
+
+def _listener(ns: str, port: int) -> socket.socket:
+    with _inside(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", port))
+        s.listen(64)
+    return s
+
+
+def _client(ns: str) -> socket.socket:
+    with _inside(ns):
+        return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+
+def handshake(src_ns: str, dst_ns: str, address: str, port: int, timeout: float = 3.0) -> dict:
+    """Whether a TCP connection from `src_ns` to address:port (listened on in `dst_ns`) opens."""
+    listener = _listener(dst_ns, port)
+    client = _client(src_ns)
+    try:
+        client.settimeout(timeout)
+        client.connect((address, port))
+        return {"connected": True, "error": None}
+    except OSError as e:
+        return {"connected": False, "error": str(e) or type(e).__name__}
+    finally:
+        client.close()
+        listener.close()
+
+
+def hold(pairs: list[tuple[str, str, str]], port: int, seconds: float, interval: float = 0.2,
+         connect_timeout: float = 3.0) -> dict[str, dict]:
+    """For each (src_ns, dst_ns, address): a connection held for `seconds`, a byte sent and echoed
+    back every `interval`. Per pair: connected, broken (an error after connecting), exchanges,
+    and the longest gap between two answered exchanges (a stall)."""
+    results: dict[str, dict] = {}
+    listeners = {dst: _listener(dst, port) for _, dst, _ in pairs}
+
+    def serve(listener: socket.socket) -> None:
+        listener.settimeout(seconds + connect_timeout + 5)
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=echo, args=(conn,), daemon=True).start()
+
+    def echo(conn: socket.socket) -> None:
+        with conn:
+            try:
+                while data := conn.recv(64):
+                    conn.sendall(data)
+            except OSError:
+                pass
+
+    def run(src: str, dst: str, address: str) -> None:
+        key = f"{src} -> {address}"
+        r = {"connected": False, "broken": False, "exchanges": 0, "max_gap": 0.0, "error": None}
+        results[key] = r
+        client = _client(src)
+        try:
+            client.settimeout(connect_timeout)
+            client.connect((address, port))
+            r["connected"] = True
+            last = t0 = time.monotonic()
+            while time.monotonic() - t0 < seconds:
+                client.sendall(b".")
+                if client.recv(1) != b".":
+                    raise OSError("connection closed")
+                now = time.monotonic()
+                r["max_gap"] = max(r["max_gap"], round(now - last, 3))
+                r["exchanges"] += 1
+                last = now
+                time.sleep(interval)
+        except OSError as e:
+            r["broken"] = r["connected"]
+            r["error"] = str(e) or type(e).__name__
+        finally:
+            client.close()
+
+    servers = [threading.Thread(target=serve, args=(s,), daemon=True) for s in listeners.values()]
+    for t in servers:
+        t.start()
+    clients = [threading.Thread(target=run, args=p, daemon=True) for p in pairs]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join(seconds + connect_timeout + 30)
+    for s in listeners.values():
+        s.close()
+    return results

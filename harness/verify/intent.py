@@ -1,0 +1,164 @@
+"""A change judged against what it is meant to do (pure).
+
+Two snapshots of a running lab (before and after the change) and what was measured while it went
+in become a flat list of differences, each one line: `<kind> <subject>`, e.g.
+`ike-renegotiated corporate/westford-vpn`, `nhtb-added corporate 10.11.11.13 st0.0 boston-vpn Auto`,
+`reach-lost westford-pc -> corp-pc tcp`, `pings-lost westford-pc -> corp-pc`. An intent declares
+the differences the change is meant to make (`expect`: each pattern must match one) and those it
+may make (`allow`); every other difference fails the rehearsal, as netdryrun and Batfish's
+differential questions judge a change. Patterns are shell globs over the whole line.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import ConfigError, Source
+from ..model.lab import Lab
+from ..model.topology import ends, peer_end
+from ..render.diff import LabDiff
+
+KINDS = ("ike-new", "ike-gone", "ike-renegotiated", "ipsec-new", "ipsec-gone", "ipsec-renegotiated",
+         "nhtb-added", "nhtb-removed", "route-new", "route-gone", "route-changed",
+         "reach-gained", "reach-lost", "pings-lost", "pings-unmeasured", "tcp-broken", "tcp-stalled",
+         "tcp-unmeasured")
+STALL = 1.0  # seconds without an answer on a held TCP connection that count as a stall
+
+
+@dataclass
+class Intent:
+    expect: list[str] = field(default_factory=list)
+    allow: list[str] = field(default_factory=list)
+    source: str = "derived from the configs"
+
+    def as_dict(self) -> dict:
+        return {"expect": self.expect, "allow": self.allow}
+
+
+@dataclass
+class Judgement:
+    differences: list[str]
+    unexpected: list[str]  # differences the intent neither expects nor allows
+    missing: list[str]  # expected patterns no difference matched
+
+    @property
+    def ok(self) -> bool:
+        return not self.unexpected and not self.missing
+
+
+def _matches(line: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(line, p) for p in patterns)
+
+
+def judge(differences: list[str], intent: Intent) -> Judgement:
+    unexpected = [d for d in differences if not _matches(d, intent.expect + intent.allow)]
+    missing = [p for p in intent.expect if not any(fnmatch.fnmatchcase(d, p) for d in differences)]
+    return Judgement(differences, unexpected, missing)
+
+
+def load_intent(path: Path) -> Intent:
+    """An intent file: YAML with `expect:` and `allow:` lists of patterns (both optional)."""
+    try:
+        doc = yaml.safe_load(Path(path).read_text()) or {}
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ConfigError(f"not valid YAML: {getattr(e, 'problem', None) or e}",
+                          Source(str(path), mark.line + 1 if mark else 1)) from None
+    if not isinstance(doc, dict) or set(doc) - {"expect", "allow"}:
+        raise ConfigError("an intent has `expect:` and `allow:` lists of patterns, nothing else", Source(str(path), 1))
+    out = Intent(source=str(path))
+    for key in ("expect", "allow"):
+        items = doc.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f"`{key}:` is a list of patterns (strings)", Source(str(path), 1))
+        bad = [i for i in items if i.split(" ", 1)[0].rstrip("*") not in KINDS and not i.startswith("*")]
+        if bad:
+            raise ConfigError(f"`{key}:` {bad[0]!r}: a pattern starts with one of {', '.join(KINDS)}",
+                              Source(str(path), 1))
+        setattr(out, key, items)
+    return out
+
+
+def derived_intent(old: Lab, new: Lab, change: LabDiff) -> Intent:
+    """What the config difference implies, as an intent: VPNs added come up (their SAs new, their
+    NHTB entries added), VPNs removed go (SAs gone, entries removed), changed connections and keys
+    renegotiate, routes to new and removed LANs appear and go, and the LAN hosts of added and
+    removed nodes gain and lose their reachability. Everything else must stay as it was."""
+    expect, allow = [], []
+    for label in sorted(change.vpns_added):
+        expect += [f"ike-new {label}", f"ipsec-new {label}"]
+        allow.append(f"nhtb-added {label.split('/')[0]} * {label.split('/')[1]} *")
+    for label in sorted(change.vpns_removed):
+        expect += [f"ike-gone {label}", f"ipsec-gone {label}"]
+        allow.append(f"nhtb-removed {label.split('/')[0]} * {label.split('/')[1]} *")
+    for node, what in change.changed.items():
+        vpns = {c.removeprefix("ike-") for c in (*what.connections_loaded, *what.secrets_loaded)}
+        site_ends = ends(new.sites[node]) if node in new.sites else []
+        for end in (e for e in site_ends if e.vpn.name in vpns and e.label not in change.vpns_added):
+            peer = peer_end(new, end)  # the other end of the VPN renegotiates with it
+            for label in [end.label] + ([peer.label] if peer else []):
+                allow += [f"ike-renegotiated {label}", f"ipsec-renegotiated {label}"]
+        if what.routes_set or what.routes_removed:
+            allow += [f"route-new {node} *", f"route-gone {node} *", f"route-changed {node} *"]
+    for host in (h for h in change.added if h in new.hosts):
+        allow += [f"reach-gained * -> {host} *", f"reach-gained {host} -> * *"]
+    for host in (h for h in change.removed if h in old.hosts):
+        allow += [f"reach-lost * -> {host} *", f"reach-lost {host} -> * *"]
+    if any(s in new.sites for s in change.added):  # every site learns the new LAN's route
+        allow.append("route-new * *")
+    if any(s in old.sites for s in change.removed):
+        allow.append("route-gone * *")
+    return Intent(expect, sorted(set(allow), key=allow.index))
+
+
+def differences(before, after, pings: dict[str, tuple[int, int]], held: dict[str, dict]) -> list[str]:
+    """Every difference between two snapshots (verify/rehearse.Snapshot) and what the pings and
+    held TCP connections measured while the change went in, one line each."""
+    out: list[str] = []
+    for kind, b, a in (("ike", before.ike, after.ike), ("ipsec", before.ipsec, after.ipsec)):
+        for site in sorted(set(b) | set(a)):
+            was, now = b.get(site, {}), a.get(site, {})
+            for vpn in sorted(set(was) | set(now)):
+                if vpn not in now:
+                    out.append(f"{kind}-gone {site}/{vpn}")
+                elif vpn not in was:
+                    out.append(f"{kind}-new {site}/{vpn}")
+                elif was[vpn] != now[vpn]:
+                    out.append(f"{kind}-renegotiated {site}/{vpn}")
+    for site in sorted(set(before.nhtb) | set(after.nhtb)):
+        was, now = set(before.nhtb.get(site, [])), set(after.nhtb.get(site, []))
+        out += [f"nhtb-removed {site} {e}" for e in sorted(was - now)]
+        out += [f"nhtb-added {site} {e}" for e in sorted(now - was)]
+    for site in sorted(set(before.routes) | set(after.routes)):
+        was, now = before.routes.get(site, {}), after.routes.get(site, {})
+        for prefix in sorted(set(was) | set(now)):
+            if prefix not in now:
+                out.append(f"route-gone {site} {prefix}")
+            elif prefix not in was:
+                out.append(f"route-new {site} {prefix}")
+            elif was[prefix] != now[prefix]:
+                out.append(f"route-changed {site} {prefix}")
+    for proto, b, a in (("icmp", before.reach, after.reach), ("tcp", before.tcp, after.tcp)):
+        for pair in sorted(set(b) | set(a)):
+            if b.get(pair) and not a.get(pair):
+                out.append(f"reach-lost {pair} {proto}")
+            elif a.get(pair) and not b.get(pair):
+                out.append(f"reach-gained {pair} {proto}")
+    for pair, (lost, sent) in sorted(pings.items()):
+        if lost < 0:
+            out.append(f"pings-unmeasured {pair}")
+        elif lost:
+            out.append(f"pings-lost {pair}")
+    for pair, r in sorted(held.items()):
+        if not r.get("connected"):
+            out.append(f"tcp-unmeasured {pair}")
+        elif r.get("broken"):
+            out.append(f"tcp-broken {pair}")
+        elif r.get("max_gap", 0) > STALL:
+            out.append(f"tcp-stalled {pair}")
+    return out
