@@ -1,0 +1,32 @@
+"""nhtb-lab: the command line. Bad input prints file:line messages and exits 1, never a traceback.
+
+`parser.py` is what argparse knows; a module per group of commands does the work (`config`: check,
+render; `lab`: up, down, inspect, exec, ssh; `show`: show, log; `verify`: verify, diagnose, trace;
+`change`: fault, spoke, rehearse); `output.py` is how anything is printed; `target.py` which lab
+and node a command means."""
+from __future__ import annotations
+
+from ..errors import LabError
+from . import change, config, lab, show, verify
+from .output import err
+from .parser import build_parser
+
+COMMANDS = {
+    "check": config.cmd_check, "render": config.cmd_render,
+    "up": lab.cmd_up, "down": lab.cmd_down, "inspect": lab.cmd_inspect, "exec": lab.cmd_exec, "ssh": lab.cmd_ssh,
+    "show": show.cmd_show, "log": show.cmd_log,
+    "verify": verify.cmd_verify, "diagnose": verify.cmd_diagnose, "trace": verify.cmd_trace,
+    "fault": change.cmd_fault, "spoke": change.cmd_spoke, "rehearse": change.cmd_rehearse,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except LabError as e:
+        err.print(str(e), markup=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130

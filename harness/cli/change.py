@@ -1,0 +1,167 @@
+"""Changes to the lab, made and tried: `fault` (the note's faults as config changes), `spoke`
+(a new spoke, or a lab grown to N) and `rehearse` (a change applied in place to today's lab)."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
+
+from rich.markup import escape
+from rich.text import Text
+
+from ..drivers import for_lab
+from ..errors import LabError
+from ..files import write_file
+from ..model.change import change_script, write_changed_lab
+from ..model.faults import apply_fault, load_faults
+from ..model.lab import Lab, load_lab
+from ..model.preflight import preflight
+from ..model.spoke import SpokeRequest, add_spoke, grow
+from ..runtime import backend
+from ..verify.diagnose import TITLES
+from ..verify.rehearse import Rehearsal, html_report, read_change, rehearse
+from .output import Listing, ProgressPrinter, columns, err, out, print_json, print_listing, verdict, warn_preflight
+from .target import load
+
+
+def cmd_fault(args) -> int:
+    faults = load_faults(args.faults)
+    if args.action == "list":
+        if args.format == "json":
+            print_json([{"name": f.name, "layer": f.layer, "nodes": list(f.edits), "note": f.note}
+                        for f in faults.values()])
+        else:
+            print_listing(Listing(f"faults ({args.faults})", columns("fault", "layer", "nodes", "the note says"),
+                                  [(f.name, f.layer, ", ".join(f.edits), f.note) for f in faults.values()],
+                                  fold=True), args.format)
+        return 0
+    if args.name not in faults:
+        raise LabError(f"{args.faults}: no fault '{args.name}' (faults: {', '.join(faults)})")
+    if not args.out:
+        raise LabError("fault apply needs --out DIR (where the patched configs and topology go)")
+    path = apply_fault(args.topology, faults[args.name], Path(args.out))
+    out.print(f"wrote {path}: bring it up with  nhtb-lab -t {path} up --name {args.name}")
+    return 0
+
+
+def cmd_spoke(args) -> int:
+    if args.action == "scale":
+        return _spoke_scale(args)
+    for opt in ("spoke_name", "public", "lan", "tunnel_ip"):
+        if not getattr(args, opt):
+            raise LabError(f"spoke add needs --{opt.replace('spoke_', '').replace('_', '-')}")
+    lab = load(args)
+    try:
+        req = SpokeRequest(args.spoke_name, IPv4Interface(args.public), IPv4Network(args.lan),
+                           IPv4Address(args.tunnel_ip), args.like or _default_like(lab), args.nhtb or "")
+    except ValueError as e:
+        raise LabError(f"spoke add: {e}") from None
+    if not req.nhtb:  # a Junos peer announces its next hop; anything else needs a static entry
+        req = replace(req, nhtb="auto" if lab.sites[req.like].os == "junos" else "static")
+    change = add_spoke(lab, req)
+    out_dir = Path(args.out or f"spoke-{req.name}")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise LabError(f"{out_dir}: exists and is not empty (choose another --out)")
+    try:
+        topo = write_changed_lab(args.topology, change, out_dir)
+        new = load_lab(topo)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)  # bad input leaves nothing behind
+        raise
+    script = write_file(out_dir / "change.set", change_script(change))
+    findings = preflight(new)
+    warn_preflight(findings)
+    out.print(change_script(change), soft_wrap=True, markup=False)
+    out.print(f"wrote {out_dir}/: {topo.name}, lab/ ({', '.join(sorted(p.name for p in (out_dir / 'lab').iterdir()))}), "
+              f"{script.name}; rehearse it with: nhtb-lab rehearse {out_dir}")
+    if findings and not args.allow_findings:
+        err.print(f"{len(findings)} pre-flight finding(s): the change would not work as written "
+                  "(--allow-findings keeps it, to rehearse the mistake)")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return 1
+    return 0
+
+
+def _spoke_scale(args) -> int:
+    if not args.spokes or args.spokes < 1:
+        raise LabError("spoke scale needs --spokes N (the total number of spokes)")
+    out_dir = Path(args.out or f"scale-{args.spokes}")
+    topo = grow(args.topology, args.spokes, out_dir, args.like)
+    lab = load_lab(topo)
+    out.print(f"{topo}: {len(lab.sites) - 1} spokes on {lab.hub().name}'s "
+              f"{len([u for u in lab.hub().tunnel_units if u.multipoint])} multipoint st0 unit; "
+              f"pre-flight findings: {len(preflight(lab))}")
+    return 0
+
+
+def _default_like(lab: Lab) -> str:
+    return next(s.name for s in lab.sites.values() if not s.is_hub)
+
+
+def rehearsal_listing(r: Rehearsal) -> Listing:
+    """The rehearsal's verdicts, a row each; what a verdict is about follows it on lines of its own."""
+    lost = sum(v[0] for v in r.impact.lost_pings.values() if v[0] > 0)
+    sent = sum(v[1] for v in r.impact.lost_pings.values())
+    failed = [c for c in r.checks if not c.ok]
+
+    def judged(ok: bool, head: str = "", lines=()) -> Text:
+        return verdict(ok) + head + "".join(f"\n{x}" for x in lines)
+
+    return Listing(f"rehearsal of {r.change}", columns("", "result"), [
+        ("new node(s)", ", ".join(r.new_nodes) or "-"),
+        ("new spoke verified", judged(r.new_spoke_ok)),
+        ("verification suite", judged(not failed, f": {len(r.checks) - len(failed)} of {len(r.checks)} checks passed")),
+        ("existing SAs re-negotiated", judged(not r.impact.renegotiated, lines=r.impact.renegotiated)),
+        ("routes or NHTB changed", judged(not r.impact.routes_changed, lines=r.impact.routes_changed)),
+        ("pings lost during the change", judged(lost == 0 and not r.impact.unmeasured, f": {lost} of {sent}",
+                                                (f"not measured: {p}" for p in r.impact.unmeasured))),
+        ("reachability lost", judged(not r.impact.unreachable, lines=r.impact.unreachable)),
+        ("time", ", ".join(f"{k} {v}s" for k, v in r.seconds.items())),
+    ], fold=True)
+
+
+def cmd_rehearse(args) -> int:
+    folder = Path(args.change)
+    try:
+        topo, base, meta = read_change(folder)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        raise LabError(f"rehearse: {e}") from None
+    load_lab(base)  # bad input fails here, before anything is made
+    new = load_lab(topo)
+    warn_preflight(preflight(new))  # predictions: the rehearsal confirms or refutes them
+    name = args.name or f"{load_lab(base).name}-rehearsal"
+    progress = ProgressPrinter()
+    rt = backend.choose(args.runtime, progress)
+    try:
+        r = rehearse(folder, rt, for_lab, name, progress, watch_seconds=args.watch)
+    finally:
+        if not args.keep:
+            backend.down(name)
+    if args.format != "json":  # the verdicts first: a report that cannot be written must not hide them
+        _print_rehearsal(r, args.format)
+    report = write_file(Path(args.report or Path("build") / f"rehearsal-{name}.html"), html_report(r, new))
+    write_file(report.with_suffix(".json"), r.to_json())
+    if args.format == "json":  # the document written beside the report, and where the report is
+        print_json(json.loads(r.to_json()) | {"report": str(report)})
+    else:
+        out.print(f"report: {report} (and {report.with_suffix('.json').name})")
+    if r.ok:
+        if args.format != "json":
+            out.print(f"rehearsal passed: {r.change} works and touched nothing else")
+        return 0
+    err.print("rehearsal failed: the change breaks something (see above)")
+    return 1
+
+
+def _print_rehearsal(r: Rehearsal, fmt: str) -> None:
+    """The verdicts, every failed check, and the diagnosis of what broke."""
+    print_listing(rehearsal_listing(r), fmt)
+    for c in r.checks:
+        if not c.ok:
+            out.print(f"[red]FAILED[/] {escape(str(c))}", soft_wrap=True)
+    if r.diagnosis and not r.diagnosis.healthy:
+        d = r.diagnosis
+        out.print(f"[bold]why[/]: {TITLES.get(d.layer, d.layer)} on {d.node}: {d.cause}: {escape(d.summary)}", soft_wrap=True)
+        out.print(f"[bold]fix[/]: {escape(d.advice)}", soft_wrap=True)

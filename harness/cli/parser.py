@@ -1,0 +1,138 @@
+"""The `nhtb-lab` command line as argparse sees it: every command, option, default and help text.
+What a command does is in its module; `harness.cli.main` dispatches to it."""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..render.nftables import TRACE_TERMS
+from .output import FORMATS
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_TOPOLOGY = "topologies/three-site.clab.yml"
+DESCRIPTION = "nhtb-lab: the command line. Bad input prints file:line messages and exits 1, never a traceback."
+
+
+def default_topology() -> str:
+    """NHTB_TOPOLOGY, else the three-site topology (from the working directory or the checkout)."""
+    env = os.environ.get("NHTB_TOPOLOGY")
+    if env:
+        return env
+    here = Path(DEFAULT_TOPOLOGY)
+    return str(here if here.exists() else REPO / DEFAULT_TOPOLOGY)
+
+
+def listing_format(p: argparse.ArgumentParser) -> None:
+    """--format for a command that prints a table: a table on a terminal, one line a row in a log."""
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text: a table on a terminal, one line a row when stdout is not one; plain: one line a "
+                        "row; json: the same facts as a JSON document (the exit status is the same in each)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nhtb-lab", description=DESCRIPTION)
+    p.add_argument("-t", "--topology", default=default_topology(),
+                   help="containerlab topology file (default: %(default)s; env NHTB_TOPOLOGY)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="validate the topology and every config, then the pre-flight checks across sites")
+    listing_format(c)
+
+    r = sub.add_parser("render", help="print or write what a node's stand-in is configured with")
+    r.add_argument("node")
+    r.add_argument("--what", choices=["all", "swanctl", "strongswan", "nftables", "plan"], default="all")
+    r.add_argument("--out", help="write the files into this directory (secret files 0600) instead of printing")
+    r.add_argument("--show-secrets", action="store_true", help="print pre-shared keys instead of hiding them")
+
+    u = sub.add_parser("up", help="bring the lab up (natively, or in the lab VM where the kernel lacks IPsec)")
+    u.add_argument("--runtime", choices=["auto", "native", "vm", "containerlab"], default=os.environ.get("NHTB_RUNTIME", "auto"))
+    u.add_argument("--dry-run", action="store_true", help="with --runtime containerlab: list the commands and "
+                   "readiness steps it would run, run nothing")
+    u.add_argument("--name", help="lab name (default: the topology's); namespaces are <name>-<node>")
+
+    d = sub.add_parser("down", help="destroy a lab (every namespace, process and file of it)")
+    d.add_argument("--name", help="lab name (default: the topology's)")
+    d.add_argument("--all", action="store_true", help="every lab of this project, and the lab VM")
+
+    i = sub.add_parser("inspect", help="list running labs and their nodes")
+    listing_format(i)
+
+    e = sub.add_parser("exec", help="run a command in a node's namespace: exec NODE -- CMD...")
+    e.add_argument("node")
+    e.add_argument("argv", nargs=argparse.REMAINDER)
+    e.add_argument("--name", help="lab name (default: the topology's)")
+    e.add_argument("--timeout", type=float, default=120)
+
+    f = sub.add_parser("fault", help="the note's faults as config changes: list, or apply one to a copy of the lab")
+    f.add_argument("action", choices=["list", "apply"])
+    f.add_argument("name", nargs="?")
+    f.add_argument("--out", help="for apply: the folder for the patched lab")
+    f.add_argument("--faults", default=str(REPO / "lab" / "faults.yml"))
+    listing_format(f)
+
+    dg = sub.add_parser("diagnose", help="troubleshoot the running lab bottom-up as the note does; stops at the first failing layer")
+    dg.add_argument("--node", help="only what involves this site")
+    dg.add_argument("--name", help="lab name (default: the topology's)")
+    listing_format(dg)
+
+    lg = sub.add_parser("log", help="a node's IKE log: `log kmd` in kmd's words, `log charon` as charon wrote it")
+    lg.add_argument("what", choices=["kmd", "charon"])
+    lg.add_argument("--node", help="the site (default: the hub)")
+    lg.add_argument("--name", help="lab name (default: the topology's)")
+    lg.add_argument("--lines", type=int, default=2000, help="how much of charon's log to read")
+
+    tr = sub.add_parser("trace", help="`trace flow`: security flow traceoptions with packet filters")
+    tr.add_argument("what", choices=["flow"])
+    tr.add_argument("--node", help="the site to trace on (default: the hub)")
+    tr.add_argument("--name", help="lab name (default: the topology's)")
+    tr.add_argument("--filter", action="append", default=[],
+                    help="a packet filter: terms (AND) as name=value,...: " + ", ".join(TRACE_TERMS)
+                    + "; repeat for more filters (OR); reply traffic is matched too")
+    tr.add_argument("--duration", type=float, default=5.0, help="seconds to trace")
+    tr.add_argument("--ping", metavar="NODE:ADDRESS", help="meanwhile, ping ADDRESS from lab node NODE")
+    tr.add_argument("--detail", action="store_true", help="every chain and rule each packet went through")
+
+    sp = sub.add_parser("spoke", help="`spoke add`: generate a new spoke like an existing one, and the change on the "
+                        "others; `spoke scale`: a lab with N spokes on the one hub st0")
+    sp.add_argument("action", choices=["add", "scale"], help="add: one spoke; scale: a lab grown to --spokes N")
+    sp.add_argument("--name", dest="spoke_name", help="the new spoke's node name")
+    sp.add_argument("--public", metavar="A.B.C.D/30", help="its Internet address and prefix")
+    sp.add_argument("--lan", metavar="P/LEN", help="its LAN")
+    sp.add_argument("--tunnel-ip", metavar="T", help="its st0/tunnel.1 address, in the hub's tunnel subnet")
+    sp.add_argument("--spokes", type=int, help="for scale: how many spokes in total")
+    sp.add_argument("--like", help="the spoke to duplicate (default: the first spoke)")
+    sp.add_argument("--nhtb", choices=["static", "auto"], help="default: auto for a Junos spoke, static otherwise")
+    sp.add_argument("--out", help="the folder to write (default: spoke-NAME)")
+    sp.add_argument("--allow-findings", action="store_true", help="keep a change the pre-flight says will not work")
+
+    rh = sub.add_parser("rehearse", help="rehearse a change (a folder from `spoke add`): apply it in place to the lab "
+                        "as it is today, verify everything, report the blast radius")
+    rh.add_argument("change", help="the change folder")
+    rh.add_argument("--name", help="lab name for the rehearsal (default: <lab>-rehearsal)")
+    rh.add_argument("--runtime", choices=["auto", "native", "vm"], default=os.environ.get("NHTB_RUNTIME", "auto"))
+    rh.add_argument("--keep", action="store_true", help="leave the rehearsal lab running afterwards")
+    rh.add_argument("--watch", type=float, default=30.0, help="seconds of background pings around the change")
+    rh.add_argument("--report", help="the HTML report's path (default: build/rehearsal-NAME.html)")
+    listing_format(rh)
+
+    ss = sub.add_parser("ssh", help="the node's Junos-style CLI over SSH (its management address, via a loopback forward)")
+    ss.add_argument("node", nargs="?", help="the site (default: the hub)")
+    ss.add_argument("command", nargs=argparse.REMAINDER, help="run one command and print its output")
+    ss.add_argument("--name", help="lab name (default: the topology's)")
+    ss.add_argument("--forward", type=int, metavar="PORT", help="only forward 127.0.0.1:PORT (0: any) until Ctrl-C")
+
+    v = sub.add_parser("verify", help="run the note's verification steps on the running lab")
+    v.add_argument("--name", help="lab name (default: the topology's)")
+    listing_format(v)
+
+    sh = sub.add_parser("show", help="Junos-style views of a node's live state")
+    sh.add_argument("what", choices=["ike-security-associations", "ipsec-security-associations", "ipsec-statistics",
+                                     "next-hop-tunnels", "route"])
+    sh.add_argument("address", nargs="?", help="for `show route`")
+    sh.add_argument("--node", default=None, help="the node (default: the lab's hub)")
+    sh.add_argument("--name", help="lab name (default: the topology's)")
+    sh.add_argument("--format", choices=["text", "json"], default="text")
+    sh.add_argument("--index", type=int, help="one SA (the Index / ID column)")
+    sh.add_argument("--detail", action="store_true")
+    return p

@@ -1,0 +1,57 @@
+"""What a node says about itself: `show` (Junos-style views of its live state) and `log`."""
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+
+from ..drivers import for_lab
+from ..errors import LabError
+from ..junos import ike, ipsec, kmd, nhtb, route, stats
+from ..model.lab import load_lab
+from .output import out, print_json
+from .target import lab_name, node, running_lab
+
+
+def cmd_show(args) -> int:
+    name = lab_name(args)
+    if args.node is None:
+        hub = load_lab(args.topology).hub()
+        args.node = hub.name if hub else None
+    if args.node is None:
+        raise LabError("no hub in this topology: name the node with --node")
+    drivers = for_lab(name)
+    if args.node not in drivers:
+        raise LabError(f"lab {name} has no node '{args.node}' (nodes: {', '.join(drivers)})")
+    d = drivers[args.node]
+    if args.what == "ike-security-associations":
+        data = [s for s in d.ike_sas() if args.index is None or s.index == args.index]
+        text = ike.text(data, detail=args.detail)
+    elif args.what == "ipsec-security-associations":
+        data = [s for s in d.ipsec_sas() if args.index is None or s.index == args.index]
+        text = ipsec.text(data, detail=args.detail)
+    elif args.what == "ipsec-statistics":
+        if args.index is None:
+            raise LabError("show ipsec-statistics needs --index N (the ID column of ipsec-security-associations)")
+        data = d.ipsec_stats(args.index)
+        text = stats.text(data)
+    elif args.what == "next-hop-tunnels":
+        data = d.next_hop_tunnels()
+        text = nhtb.text(data)
+    else:  # route
+        if not args.address:
+            raise LabError("show route needs an address: nhtb-lab show route 192.168.168.10 --node corporate")
+        data = d.route_answer(args.address)
+        text = route.text(data)
+    if args.format == "json":
+        print_json([asdict(x) for x in data] if isinstance(data, list) else asdict(data))
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_log(args) -> int:
+    _, drivers, model = running_lab(args)
+    site = node(model, args.node)
+    text = drivers[site].log(args.lines)
+    out.print(kmd.kmd(text) if args.what == "kmd" else text, soft_wrap=True, markup=False)
+    return 0
