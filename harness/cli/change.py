@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..drivers import for_lab
 from ..errors import LabError
-from ..files import write_file
+from ..files import prepare_out_dir, write_file
 from ..model.change import change_script, write_changed_lab
 from ..model.faults import apply_fault, load_faults
 from ..model.lab import Lab, load_lab
@@ -21,7 +21,9 @@ from ..model.preflight import preflight
 from ..model.spoke import SpokeRequest, add_spoke, grow
 from ..runtime import backend
 from ..verify.diagnose import TITLES
-from ..verify.rehearse import Rehearsal, html_report, read_change, rehearse
+from ..parse.sources import Source, resolve
+from ..verify.intent import load_intent
+from ..verify.rehearse import Rehearsal, html_report, read_change, rehearse_change
 from .output import Listing, ProgressPrinter, columns, err, out, print_json, print_listing, verdict, warn_preflight
 from .target import load
 
@@ -41,7 +43,7 @@ def cmd_fault(args) -> int:
         raise LabError(f"{args.faults}: no fault '{args.name}' (faults: {', '.join(faults)})")
     if not args.out:
         raise LabError("fault apply needs --out DIR (where the patched configs and topology go)")
-    path = apply_fault(args.topology, faults[args.name], Path(args.out))
+    path = apply_fault(args.topology, faults[args.name], prepare_out_dir(Path(args.out), args.force))
     out.print(f"wrote {path}: bring it up with  nhtb-lab -t {path} up --name {args.name}")
     return 0
 
@@ -58,17 +60,19 @@ def cmd_spoke(args) -> int:
                            IPv4Address(args.tunnel_ip), args.like or _default_like(lab), args.nhtb or "")
     except ValueError as e:
         raise LabError(f"spoke add: {e}") from None
-    if not req.nhtb:  # a Junos peer announces its next hop; anything else needs a static entry
-        req = replace(req, nhtb="auto" if lab.sites[req.like].os == "junos" else "static")
-    change = add_spoke(lab, req)
+    like = lab.sites.get(req.like)
+    if not req.nhtb and like is not None:  # a Junos peer announces its next hop; anything else needs a static entry
+        req = replace(req, nhtb="auto" if like.os == "junos" else "static")
+    change = add_spoke(lab, req)  # an unknown --like is refused here, naming the spokes there are
     out_dir = Path(args.out or f"spoke-{req.name}")
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise LabError(f"{out_dir}: exists and is not empty (choose another --out)")
+    created = not out_dir.exists()
+    prepare_out_dir(out_dir, args.force)
     try:
         topo = write_changed_lab(args.topology, change, out_dir)
         new = load_lab(topo)
     except BaseException:
-        shutil.rmtree(out_dir, ignore_errors=True)  # bad input leaves nothing behind
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)  # bad input leaves nothing behind
         raise
     script = write_file(out_dir / "change.set", change_script(change))
     findings = preflight(new)
@@ -79,7 +83,8 @@ def cmd_spoke(args) -> int:
     if findings and not args.allow_findings:
         err.print(f"{len(findings)} pre-flight finding(s): the change would not work as written "
                   "(--allow-findings keeps it, to rehearse the mistake)")
-        shutil.rmtree(out_dir, ignore_errors=True)
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
         return 1
     return 0
 
@@ -118,24 +123,49 @@ def rehearsal_listing(r: Rehearsal) -> Listing:
         ("pings lost during the change", judged(lost == 0 and not r.impact.unmeasured, f": {lost} of {sent}",
                                                 (f"not measured: {p}" for p in r.impact.unmeasured))),
         ("reachability lost", judged(not r.impact.unreachable, lines=r.impact.unreachable)),
+        ("TCP held across the change", judged(not any(d.startswith(("tcp-broken", "tcp-stalled", "tcp-unmeasured"))
+                                                      for d in r.judgement.differences),
+                                              f": {sum(1 for h in r.held.values() if h.get('connected'))} of "
+                                              f"{len(r.held)} connections")),
+        (f"against the intent ({r.intent.source})",
+         judged(r.judgement.ok, f": {len(r.judgement.differences)} difference(s)",
+                [f"not in the intent: {d}" for d in r.judgement.unexpected]
+                + [f"expected, did not happen: {m}" for m in r.judgement.missing])),
         ("time", ", ".join(f"{k} {v}s" for k, v in r.seconds.items())),
     ], fold=True)
 
 
 def cmd_rehearse(args) -> int:
-    folder = Path(args.change)
+    intent = load_intent(Path(args.intent)) if args.intent else None
+    if args.change and (args.before or args.after):
+        raise LabError("rehearse: a change folder, or --before/--after, not both")
+    sources: list[Source] = []
     try:
-        topo, base, meta = read_change(folder)
-    except (FileNotFoundError, ValueError, KeyError) as e:
-        raise LabError(f"rehearse: {e}") from None
-    load_lab(base)  # bad input fails here, before anything is made
-    new = load_lab(topo)
+        if args.change:
+            try:
+                after, before, meta = read_change(Path(args.change))
+            except (FileNotFoundError, ValueError, KeyError) as e:
+                raise LabError(f"rehearse: {e}") from None
+            title = meta.get("title", args.change)
+        else:
+            sources = [resolve(args.before, Path(args.topology), "HEAD"), resolve(args.after, Path(args.topology), "worktree")]
+            before, after = sources[0].topology, sources[1].topology
+            title = f"{sources[0].spec} -> {sources[1].spec}"
+        return _rehearse(args, Path(before), Path(after), intent, title)
+    finally:
+        for src in sources:
+            src.cleanup()
+
+
+def _rehearse(args, before: Path, after: Path, intent, title: str) -> int:
+    old = load_lab(before)  # bad input fails here, before anything is made
+    new = load_lab(after)
     warn_preflight(preflight(new))  # predictions: the rehearsal confirms or refutes them
-    name = args.name or f"{load_lab(base).name}-rehearsal"
+    name = args.name or f"{old.name}-rehearsal"
     progress = ProgressPrinter()
     rt = backend.choose(args.runtime, progress)
     try:
-        r = rehearse(folder, rt, for_lab, name, progress, watch_seconds=args.watch)
+        r = rehearse_change(before, after, rt, for_lab, name, progress, args.watch, intent, title)
     finally:
         if not args.keep:
             backend.down(name)
@@ -149,9 +179,9 @@ def cmd_rehearse(args) -> int:
         out.print(f"report: {report} (and {report.with_suffix('.json').name})")
     if r.ok:
         if args.format != "json":
-            out.print(f"rehearsal passed: {r.change} works and touched nothing else")
+            out.print(f"rehearsal passed: {r.change} did what its intent says and nothing else")
         return 0
-    err.print("rehearsal failed: the change breaks something (see above)")
+    err.print("rehearsal failed: a check failed, or the change did something its intent does not say (see above)")
     return 1
 
 

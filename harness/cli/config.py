@@ -8,6 +8,7 @@ from ..files import write_file
 from ..model.lab import Lab
 from ..model.preflight import Finding, preflight
 from ..render.bundle import render_node
+from ..files import prepare_out_dir
 from .output import Listing, columns, err, out, print_json, print_listing, warn_lab
 from .target import load
 
@@ -68,8 +69,9 @@ def cmd_render(args) -> int:
     files = render_node(lab, args.node, reveal=bool(args.out) or args.show_secrets)
     wanted = [f for f in files if args.what in ("all", f.name.split(".")[0])]
     if args.out:
+        out_dir = prepare_out_dir(Path(args.out), args.force)
         for f in wanted:
-            path = write_file(Path(args.out) / f.name, f.text, secret=f.secret)
+            path = write_file(out_dir / f.name, f.text, secret=f.secret)
             out.print(f"wrote {path}" + (" (mode 0600: holds the pre-shared keys)" if f.secret else ""))
         return 0
     for f in wanted:

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--what", choices=["all", "swanctl", "strongswan", "nftables", "plan"], default="all")
     r.add_argument("--out", help="write the files into this directory (secret files 0600) instead of printing")
     r.add_argument("--show-secrets", action="store_true", help="print pre-shared keys instead of hiding them")
+    r.add_argument("--force", action="store_true", help="write into --out even when it is not empty")
 
     u = sub.add_parser("up", help="bring the lab up (natively, or in the lab VM where the kernel lacks IPsec)")
     u.add_argument("--runtime", choices=["auto", "native", "vm", "containerlab"], default=os.environ.get("NHTB_RUNTIME", "auto"))
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("name", nargs="?")
     f.add_argument("--out", help="for apply: the folder for the patched lab")
     f.add_argument("--faults", default=str(REPO / "lab" / "faults.yml"))
+    f.add_argument("--force", action="store_true", help="write into --out even when it is not empty")
     listing_format(f)
 
     dg = sub.add_parser("diagnose", help="troubleshoot the running lab bottom-up as the note does; stops at the first failing layer")
@@ -80,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("what", choices=["kmd", "charon"])
     lg.add_argument("--node", help="the site (default: the hub)")
     lg.add_argument("--name", help="lab name (default: the topology's)")
-    lg.add_argument("--lines", type=int, default=2000, help="how much of charon's log to read")
+    lg.add_argument("--lines", type=int, default=None, help="only the last N lines of the log (default: all of it, "
+                    "as `show log kmd`)")
 
     tr = sub.add_parser("trace", help="`trace flow`: security flow traceoptions with packet filters")
     tr.add_argument("what", choices=["flow"])
@@ -105,10 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--nhtb", choices=["static", "auto"], help="default: auto for a Junos spoke, static otherwise")
     sp.add_argument("--out", help="the folder to write (default: spoke-NAME)")
     sp.add_argument("--allow-findings", action="store_true", help="keep a change the pre-flight says will not work")
+    sp.add_argument("--force", action="store_true", help="write into --out even when it is not empty")
 
-    rh = sub.add_parser("rehearse", help="rehearse a change (a folder from `spoke add`): apply it in place to the lab "
-                        "as it is today, verify everything, report the blast radius")
-    rh.add_argument("change", help="the change folder")
+    rh = sub.add_parser("rehearse", help="rehearse a change: the lab as --before describes it, the change to --after "
+                        "applied in place, everything verified and every difference judged against an intent")
+    rh.add_argument("change", nargs="?", help="a change folder (from `spoke add` or `fault apply`) instead of "
+                    "--before/--after")
+    rh.add_argument("--before", help="a folder laid out like the repository, or a git ref (default: HEAD)")
+    rh.add_argument("--after", help="the same, or `worktree` (default: the working tree)")
+    rh.add_argument("--intent", help="YAML: `expect:` and `allow:` patterns of differences (default: what the "
+                    "configs' difference implies)")
     rh.add_argument("--name", help="lab name for the rehearsal (default: <lab>-rehearsal)")
     rh.add_argument("--runtime", choices=["auto", "native", "vm"], default=os.environ.get("NHTB_RUNTIME", "auto"))
     rh.add_argument("--keep", action="store_true", help="leave the rehearsal lab running afterwards")

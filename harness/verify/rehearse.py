@@ -286,6 +286,18 @@ def _matrix(reach: dict[str, bool], hosts: list[str]) -> str:
     return "\n".join(rows) + "</table>"
 
 
+def _judgement_html(r: Rehearsal) -> str:
+    """Every difference, marked by whether the intent accounts for it; the expected ones missing."""
+    j, unexpected = r.judgement, set(r.judgement.unexpected)
+    rows = "".join(f"<tr class={'bad' if d in unexpected else 'ok'}><td>{html.escape(d)}</td>"
+                   f"<td>{'not in the intent' if d in unexpected else 'expected or allowed'}</td></tr>"
+                   for d in j.differences)
+    rows += "".join(f"<tr class=bad><td>{html.escape(m)}</td><td>expected, did not happen</td></tr>" for m in j.missing)
+    intent = html.escape(json.dumps(r.intent.as_dict(), indent=1))
+    return (f"<p>Intent: {html.escape(r.intent.source)}</p><pre>{intent}</pre>"
+            + (f"<table><tr><th>difference</th><th>judged</th></tr>{rows}</table>" if rows else "<p>no difference</p>"))
+
+
 def html_report(r: Rehearsal, lab_after: Lab) -> str:
     hosts = sorted({h for pair in r.after.reach for h in pair.split(" -> ")})
     verdict = "PASSED: the change works and touched nothing else" if r.ok else "FAILED"
@@ -314,6 +326,7 @@ Timings: {', '.join(f'{k} {v}s' for k, v in r.seconds.items())}.</p>
 <h2>Reachability before</h2>{_matrix(r.before.reach, hosts)}
 <h2>Reachability after</h2>{_matrix(r.after.reach, hosts)}
 <h2>Blast radius</h2>{'<p>none</p>' if not impact else '<ul>' + ''.join(f'<li>{html.escape(i)}</li>' for i in impact) + '</ul>'}
+<h2>Against the intent</h2>{_judgement_html(r)}
 {diag}
 <h2>Verification</h2><table><tr><th>step</th><th>node</th><th>result</th><th>seen</th></tr>{checks}</table>
 </body></html>
