@@ -1,6 +1,12 @@
 """The driver for a Junos node over SSH (a vSRX under containerlab, or a stand-in's Junos-style
-CLI): the note's operational commands, `| display xml` first, the text tables when the XML has
-an element the parser does not know (harness/junos/), each parse failing loudly rather than guessing.
+CLI): the note's operational commands, `| display xml` first, the text (current or 2009 layout,
+recognised from the answer) when the XML has an element the parser does not know
+(harness/junos/), each parse failing loudly rather than guessing.
+
+Indexes (IKE SA indexes, IPsec tunnel IDs) are the device's own, from its answers. Junos names
+the IKE gateway, not the VPN: an IPsec SA's VPN is the `VPN Name:` / sa-vpn-name the device
+prints where it prints one, otherwise the configured VPN whose IKE gateway has that name, or
+that address. What the driver cannot do over the CLI raises NotOffered.
 
 Connecting retries until the CLI answers (a vSRX takes minutes to boot). `connect` makes the
 transport: a socket to the node's management address (natively, or relayed by the lab VM's agent).
@@ -23,6 +29,11 @@ from .nft_trace import TracedPacket
 
 class JunosCliError(RuntimeError):
     pass
+
+
+class NotOffered(JunosCliError):
+    """What this driver cannot do on a Junos device, and why (the message says both): callers
+    report it as not checked rather than as a failure."""
 
 
 class JunosSshDriver(NodeDriver):
@@ -87,20 +98,27 @@ class JunosSshDriver(NodeDriver):
             return from_text(self.cli(command))
 
     # ---- the note's commands -----------------------------------------------------------------------
-    def _vpn_for(self, remote: str) -> str:
-        """The VPN whose gateway is `remote` (Junos names the gateway, not the VPN, per IKE SA)."""
-        return next((e.vpn.name for e in ends(self.site) if str(e.gateway.address) == remote), "") if self.site else ""
+    def _vpn_for(self, remote: str, gateway: str = "") -> str:
+        """The configured VPN whose IKE gateway is named `gateway` (when the device printed one),
+        else whose gateway address is `remote`."""
+        if not self.site:
+            return ""
+        vpns = ends(self.site)
+        by_name = [e.vpn.name for e in vpns if gateway and e.gateway.name == gateway]
+        by_address = [e.vpn.name for e in vpns if str(e.gateway.address) == remote]
+        return next(iter(by_name or by_address), "")
 
     def ike_sas(self) -> list[IkeSA]:
-        return self._xml_or_text(f"{ike.COMMAND} detail", ike.parse_xml,
+        return self._xml_or_text(f"{ike.COMMAND} detail", lambda xml: ike.parse_xml(xml, self._vpn_for),
                                  lambda text: ike.parse_text(text, self._vpn_for))
 
     def ipsec_sas(self) -> list[IpsecSA]:
-        return self._xml_or_text(f"{ipsec.COMMAND} detail", ipsec.parse_xml,
-                                 lambda text: ipsec.parse_text(text, self.cli(ipsec.COMMAND), self._vpn_for))
+        # the brief table is asked for only when the detail is the 2009 layout (no index there)
+        return self._xml_or_text(f"{ipsec.COMMAND} detail", lambda xml: ipsec.parse_xml(xml, self._vpn_for),
+                                 lambda text: ipsec.parse_text(text, lambda: self.cli(ipsec.COMMAND), self._vpn_for))
 
     def ipsec_stats(self, index: int) -> IpsecStats:
-        return self._xml_or_text(f"{stats.COMMAND} index {index}", stats.parse_xml,
+        return self._xml_or_text(f"{stats.COMMAND} index {index}", lambda xml: stats.parse_xml(xml, index),
                                  lambda text: stats.parse_text(text, index))
 
     def next_hop_tunnels(self) -> list[NhtbEntry]:
@@ -113,7 +131,8 @@ class JunosSshDriver(NodeDriver):
              df: bool = False) -> PingResult:
         cmd = f"ping {address} count {count}" + (f" interface {source}" if source else "")
         if size is not None or df:
-            raise JunosCliError("ping size/do-not-fragment is not offered by this driver")
+            raise NotOffered(f"{self.node}: ping with a size or do-not-fragment: this driver's pings carry only "
+                             "count and interface (the stand-ins' CLI takes no more)")
         text = self.cli(cmd)
         m = ping.summary(text)
         return PingResult(m[0], m[1], text) if m else PingResult(count, 0, text)
@@ -122,10 +141,13 @@ class JunosSshDriver(NodeDriver):
         return self.cli("show log kmd")
 
     def initiate(self, vpn: str) -> InitiateResult:
-        raise JunosCliError("a Junos node starts a VPN on traffic: initiate is not offered over its CLI")
+        raise NotOffered(f"{self.node}: initiating {vpn}: a Junos device starts a VPN on traffic; its "
+                         "operational CLI has no initiate command")
 
     def flow_trace(self, filters, duration: float = 4.0, ping_from=None, ping_to=None) -> list[TracedPacket]:
-        raise JunosCliError("flow traceoptions over SSH need a commit on the device: not offered by this driver")
+        raise NotOffered(f"{self.node}: flow traces: `security flow traceoptions` needs a configuration commit "
+                         "on the device, which this driver never makes")
 
     def syn_mss(self, to_node: str, address: str, port: int = 5001) -> int | None:
-        raise JunosCliError("a Junos node is not a LAN host")
+        raise NotOffered(f"{self.node}: capturing a TCP SYN: a Junos device is not a LAN host and this driver "
+                         "runs no packet capture on it")

@@ -29,6 +29,16 @@ from ..runtime.local import LocalRuntime
 from .linux import LinuxDriver
 
 
+# A stand-in answers in the layout current SRX/vSRX releases print, unless its topology node asks
+# for the note's: `labels: {nhtb-lab.junos-output: "2009"}`.
+OUTPUT_LABEL = "nhtb-lab.junos-output"
+
+
+def output_layout(lab, node: str) -> str:
+    """The text layout `node` answers in ("current" or "2009"); ValueError for another value."""
+    return junos_cli.check_layout(str(lab.topology.nodes[node].labels.get(OUTPUT_LABEL, "current")))
+
+
 def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} mgmtd: {message}", flush=True)
 
@@ -74,9 +84,9 @@ class Server(paramiko.ServerInterface):
         return True
 
 
-def answer(driver: LinuxDriver, line: str) -> tuple[str, int]:
+def answer(driver: LinuxDriver, line: str, layout: str = "current") -> tuple[str, int]:
     try:
-        return junos_cli.run(driver, line), 0
+        return junos_cli.run(driver, line, layout), 0
     except junos_cli.CliError as e:
         return f"error: {e}\n", 1
     except Exception as e:  # the node could not answer (charon gone...): say so, keep serving
@@ -87,7 +97,7 @@ def _crlf(text: str) -> bytes:
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
 
 
-def shell(chan: paramiko.Channel, driver: LinuxDriver, prompt: str) -> None:
+def shell(chan: paramiko.Channel, driver: LinuxDriver, prompt: str, layout: str) -> None:
     """An interactive session: echo, backspace, Enter runs the line; `exit` or `quit` leaves."""
     chan.send(_crlf(f"--- nhtb-lab stand-in: a Junos-style operational CLI ({driver.node}) ---\n"))
     buf = ""
@@ -104,7 +114,7 @@ def shell(chan: paramiko.Channel, driver: LinuxDriver, prompt: str) -> None:
                 if line in ("exit", "quit", "logout"):
                     return
                 if line:
-                    text, _ = answer(driver, line)
+                    text, _ = answer(driver, line, layout)
                     chan.send(_crlf(text))
                 chan.send(prompt.encode())
             elif ch in "\x7f\x08":
@@ -121,17 +131,17 @@ def shell(chan: paramiko.Channel, driver: LinuxDriver, prompt: str) -> None:
                 chan.send(ch.encode())
 
 
-def serve_channel(chan: paramiko.Channel, server: Server, driver: LinuxDriver, prompt: str) -> None:
+def serve_channel(chan: paramiko.Channel, server: Server, driver: LinuxDriver, prompt: str, layout: str) -> None:
     try:
         if not server.ready[chan.get_id()].wait(30):
             return
         command = server.requests.get(chan.get_id())
         if command is not None:
-            text, status = answer(driver, command.decode(errors="replace"))
+            text, status = answer(driver, command.decode(errors="replace"), layout)
             chan.sendall(text.encode())
             chan.send_exit_status(status)
         else:
-            shell(chan, driver, prompt)
+            shell(chan, driver, prompt, layout)
             chan.send_exit_status(0)
     except Exception as e:  # one session's trouble is not the daemon's
         log(f"{driver.node}: session ended: {e}")
@@ -139,7 +149,8 @@ def serve_channel(chan: paramiko.Channel, server: Server, driver: LinuxDriver, p
         chan.close()
 
 
-def serve_connection(conn: socket.socket, key, driver: LinuxDriver, user: str, password: str, prompt: str) -> None:
+def serve_connection(conn: socket.socket, key, driver: LinuxDriver, user: str, password: str, prompt: str,
+                     layout: str) -> None:
     """One SSH connection: any number of channels, as OpenSSH and paramiko clients open them."""
     t = paramiko.Transport(conn)
     try:
@@ -149,7 +160,7 @@ def serve_connection(conn: socket.socket, key, driver: LinuxDriver, user: str, p
         while t.is_active():
             chan = t.accept(5)
             if chan is not None:
-                threading.Thread(target=serve_channel, args=(chan, server, driver, prompt), daemon=True).start()
+                threading.Thread(target=serve_channel, args=(chan, server, driver, prompt, layout), daemon=True).start()
     except Exception as e:
         log(f"{driver.node}: connection ended: {e}")
     finally:
@@ -189,15 +200,16 @@ def main() -> int:
         driver = LinuxDriver(rt, args.lab, node, lab)
         user, password = credentials(lab, node)
         prompt = f"{user}@{site.hostname or node}> "
+        layout = output_layout(lab, node)
 
-        def accept_loop(sock=sock, driver=driver, user=user, password=password, prompt=prompt):
+        def accept_loop(sock=sock, driver=driver, user=user, password=password, prompt=prompt, layout=layout):
             while True:
                 conn, _ = sock.accept()
-                threading.Thread(target=serve_connection, args=(conn, key, driver, user, password, prompt),
+                threading.Thread(target=serve_connection, args=(conn, key, driver, user, password, prompt, layout),
                                  daemon=True).start()
 
         threads.append(threading.Thread(target=accept_loop, daemon=True))
-        log(f"{node}: SSH on {mgmt.address(node)}:{SSH_PORT}")
+        log(f"{node}: SSH on {mgmt.address(node)}:{SSH_PORT} ({layout} Junos output)")
     for t in threads:
         t.start()
     while True:

@@ -9,7 +9,9 @@
     ping <host> [interface X] [count N]
 
 each with `| display xml`, `| display json` or `| no-more`. Commands may be abbreviated as on
-Junos (`sh sec ike sec`) where the abbreviation is unambiguous.
+Junos (`sh sec ike sec`) where the abbreviation is unambiguous. Text answers are in the layout
+asked for: "current" (what SRX/vSRX releases print today, the default) or "2009" (the note's);
+`| display xml` follows the real replies' element nesting either way.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Protocol
 
 from . import ike, ipsec, kmd, nhtb, route, stats
 from .records import IpsecStats, RouteAnswer
+from .textreply import check_layout
 from .xmlreply import to_json
 
 # The command tree: each word's completions (None: a value).
@@ -127,34 +130,38 @@ def total_stats(per_sa: list[IpsecStats]) -> IpsecStats:
     return IpsecStats(index=0, **{n: sum(getattr(s, n) for s in per_sa) for n in names})
 
 
-def run(node: Answers, line: str) -> str:
-    """Answer one command line; CliError for what a Junos CLI would refuse."""
+def _sas(cmd: Command, family, sas: list, layout: str) -> str:
+    """The IKE or IPsec SA command: `index N` selects one and implies detail, as on Junos."""
+    if "index" in cmd.options:
+        sas = [s for s in sas if s.index == cmd.options["index"]]
+    detail = "detail" in cmd.options or "index" in cmd.options
+    return _shown(cmd, family.text(sas, detail=detail, layout=layout), family.xml(sas, detail=detail))
+
+
+def run(node: Answers, line: str, layout: str = "current") -> str:
+    """Answer one command line in `layout` ("current" or "2009"); CliError for what a Junos CLI
+    would refuse."""
+    check_layout(layout)
     cmd = parse(line)
     path, opt = cmd.path, cmd.options
     if path == ("show", "security", "ike", "security-associations"):
-        sas = node.ike_sas()
-        if "index" in opt:
-            sas = [s for s in sas if s.index == opt["index"]]
-        return _shown(cmd, ike.text(sas, detail="detail" in opt or "index" in opt), ike.xml(sas))
+        return _sas(cmd, ike, node.ike_sas(), layout)
     if path == ("show", "security", "ipsec", "security-associations"):
-        sas = node.ipsec_sas()
-        if "index" in opt:
-            sas = [s for s in sas if s.index == opt["index"]]
-        return _shown(cmd, ipsec.text(sas, detail="detail" in opt or "index" in opt), ipsec.xml(sas))
+        return _sas(cmd, ipsec, node.ipsec_sas(), layout)
     if path == ("show", "security", "ipsec", "next-hop-tunnels"):
         entries = node.next_hop_tunnels()
-        return _shown(cmd, nhtb.text(entries), nhtb.xml(entries))
+        return _shown(cmd, nhtb.text(entries, layout), nhtb.xml(entries))
     if path == ("show", "security", "ipsec", "statistics"):
         if "index" in opt:
             st = node.ipsec_stats(opt["index"])
         else:
             st = total_stats([node.ipsec_stats(s.index) for s in node.ipsec_sas()])
-        return _shown(cmd, stats.text(st), stats.xml(st))
+        return _shown(cmd, stats.text(st, layout), stats.xml(st))
     if path == ("show", "route"):
         if len(cmd.args) != 1:
             raise CliError("show route <destination>")
         answer = node.route_answer(cmd.args[0])
-        return _shown(cmd, route.text(answer), route.xml(answer))
+        return _shown(cmd, route.text(answer, layout), route.xml(answer))
     if path == ("show", "log", "kmd"):
         return _shown(cmd, kmd.kmd(node.log(None)) + "\n", None)
     if path == ("ping",):

@@ -1,14 +1,19 @@
 """A node's IKE log, read as the note reads kmd: which phase completed or failed, in which role,
-between which addresses, and why (pure functions over charon's log text).
+between which addresses, and why (pure functions over log text).
 
-charon logs per IKE SA ("<name|N>" or "<N>" before it has a name); this follows each SA through
-its lines and emits the events the note's "Review Kmd Log" section shows, then renders them in
-kmd's words. Lines tagged [KMD] are the harness's own (a Junos rule strongSwan lacks).
+`parse` reads either log and tells them apart by their lines:
+- charon's (a stand-in's): charon logs per IKE SA ("<name|N>" or "<N>" before it has a name); this
+  follows each SA through its lines and emits the events the note's "Review Kmd Log" section
+  shows. Lines tagged [KMD] are the harness's own (a Junos rule strongSwan lacks).
+- kmd's (a device's `show log kmd`, or what `kmd()` wrote): the note's troubleshooting lines and
+  what current releases log (KMD_PM_SA_ESTABLISHED, KMD_VPN_UP_ALARM_USER / _DOWN_, "IKE
+  negotiation successfully completed").
+`kmd_lines` renders an event in kmd's words.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Junos' error names, as the note quotes them.
 NO_PROPOSAL, INVALID_PAYLOAD, TIMED_OUT = "No proposal chosen", "Invalid payload type", "Timed out"
@@ -19,8 +24,8 @@ LINE = re.compile(r"^(?P<ts>\w{3} [ \d]\d \d\d:\d\d:\d\d) \d+\[(?P<grp>\w+)\] (?
 @dataclass(frozen=True)
 class IkeEvent:
     time: str
-    kind: str  # p1-done, p1-failed, peer-unknown, p2-done, p2-failed, proxy-id-mismatch
-    role: str  # initiator | responder
+    kind: str  # p1-done, p1-failed, peer-unknown, p2-done, p2-failed, proxy-id-mismatch, vpn-up, vpn-down
+    role: str  # initiator | responder | "" (kmd's SA and VPN alarms name no role)
     local: str | None
     remote: str | None
     error: str | None = None
@@ -62,6 +67,13 @@ _COMPILED = [(re.compile(p), h) for p, h in _PATTERNS]
 
 
 def parse(text: str) -> list[IkeEvent]:
+    """The note-level events in a charon log or a kmd log (whichever the lines are), in order."""
+    if not any(LINE.match(raw) for raw in text.splitlines()):
+        return parse_kmd(text)
+    return parse_charon(text)
+
+
+def parse_charon(text: str) -> list[IkeEvent]:
     """The note-level events in a charon log, in order."""
     sas: dict[str, _Sa] = {}
     events: list[IkeEvent] = []
@@ -162,6 +174,10 @@ def kmd_lines(event: IkeEvent) -> list[str]:
                 f"p2_local={_subnet(e.p2_local)} p2_remote={_subnet(e.p2_remote)}"]
     if e.kind == "p2-failed":
         return [f"{t} {peers} QM; Error = {e.error} (14)"]
+    if e.kind in ("vpn-up", "vpn-down"):
+        state = e.kind.split("-")[1]
+        return [f"{t} KMD_VPN_{state.upper()}_ALARM_USER: VPN {e.vpn} from {e.remote} is {state}. "
+                f"Local-ip: {e.local}, vpn name: {e.vpn}" + (f", Reason: {e.error}" if e.error else "")]
     if e.kind == "proxy-id-mismatch":
         return [f"{t} Failed to match the peer proxy ids p2_remote={_subnet(e.p2_remote)} "
                 f"p2_local={_subnet(e.p2_local)} for the remote peer:{_ip(e.remote)}",
@@ -175,3 +191,74 @@ def kmd_lines(event: IkeEvent) -> list[str]:
 def kmd(text: str) -> str:
     """`show log kmd` for a node, from its charon log."""
     return "\n".join(line for ev in parse(text) for line in kmd_lines(ev))
+
+
+# ---- kmd's own log -----------------------------------------------------------------------------
+# `Aug  3 10:18:44  srx1 kmd[14162]: MESSAGE` (a device's syslog) or `Nov 27 08:30:52 MESSAGE` (kmd()).
+KMD_LINE = re.compile(r"^(?P<ts>\w{3} [ \d]\d \d\d:\d\d:\d\d)\s+(?:\S+ kmd\[\d+\]: )?(?P<msg>.*)$")
+_ADDR = r"(?:ipv4\([^,]*,\[0\.\.\d\]=(?P<{0}>[^)]*)\)|unknown\(any:0,\[0\.\.0\]=\))"
+_TS = r"ipv4_subnet\(any:0,\[0\.\.7\]=(?P<{0}>[^)]*)\)"
+_PEERS = r"(?P<local>\S+):500 \((?P<role>\w+)\) <-> (?P<remote>\S+):500"
+_KMD_PATTERNS = [  # (regex, kind): first match wins
+    (rf"^Phase-1 \[(?P<role>\w*)\] done for local={_ADDR.format('local')} remote={_ADDR.format('remote')}$", "p1-done"),
+    (rf"^Phase-1 \[(?P<role>\w*)\] failed with error\((?P<error>[^)]*)\) for local={_ADDR.format('local')} "
+     rf"remote={_ADDR.format('remote')}$", "p1-failed"),
+    (r"^Unable to find phase-1 policy as remote peer:(?P<remote>\S+) is not recognized\.$", "peer-unknown"),
+    (rf"^Phase-2 \[(?P<role>\w*)\] done for p1_local={_ADDR.format('local')} p1_remote={_ADDR.format('remote')} "
+     rf"p2_local={_TS.format('p2_local')} p2_remote={_TS.format('p2_remote')}$", "p2-done"),
+    (rf"^Failed to match the peer proxy ids p2_remote={_TS.format('p2_remote')} p2_local={_TS.format('p2_local')} "
+     rf"for the remote peer:{_ADDR.format('remote')}$", "proxy-id-mismatch"),
+    (rf"^KMD_PM_P[12]_POLICY_LOOKUP_FAILURE: Policy lookup for Phase-[12] \[\w+\] failed for "
+     rf"p1_local={_ADDR.format('local')} p1_remote={_ADDR.format('remote')}", "lookup-failure"),
+    (rf"^{_PEERS} (?P<phase>IP|QM); Error = (?P<error>.+?)(?: \(\d+\))?$", "error"),
+    # what current releases log
+    (r"^KMD_PM_SA_ESTABLISHED: Local gateway: (?P<local>[^,]+), Remote gateway: (?P<remote>[^,]+), "
+     rf"Local ID: {_TS.format('p2_local')}, Remote ID: {_TS.format('p2_remote')}, Direction: inbound,", "p2-done"),
+    (r"^KMD_VPN_(?:UP|DOWN)_ALARM_USER: VPN (?P<vpn>\S+) from (?P<remote>\S+) is (?P<state>up|down)\. "
+     r"Local-ip: (?P<local>[^,]+),.*?(?:, Reason: (?P<error>.*))?$", "vpn"),
+    (r"^IKE negotiation successfully completed\. IKE Version: \d+, VPN: (?P<vpn>\S+) Gateway: \S+, "
+     r"Local: (?P<local>[\d.]+)/\d+, Remote: (?P<remote>[\d.]+)/\d+, .*Role: (?P<role>\w+)$", "p1-done"),
+]
+_KMD_COMPILED = [(re.compile(p), k) for p, k in _KMD_PATTERNS]
+_AWAITING = {"p1-failed", "peer-unknown", "proxy-id-mismatch"}  # kmd writes their error line after them
+
+
+def _group(m: re.Match, name: str) -> str | None:
+    value = m.groupdict().get(name)
+    return None if value in (None, "", "None") else value
+
+
+def parse_kmd(text: str) -> list[IkeEvent]:
+    """The events in kmd's own lines. An event kmd writes over several lines (a policy lookup
+    failure, then the error with the peers) is one event; lines kmd writes about anything else
+    (config downloads, the outbound half of an SA pair) are read past."""
+    events: list[IkeEvent] = []
+    pending: IkeEvent | None = None  # the last event whose follow-up lines may come
+    for raw in text.splitlines():
+        line = KMD_LINE.match(raw)
+        hit = next(((m, kind) for rx, kind in _KMD_COMPILED if (m := rx.match(line["msg"]))), None) if line else None
+        if hit is None:
+            continue
+        m, kind = hit
+        ts = line["ts"]
+        same = pending is not None and pending.time == ts and pending.remote == _group(m, "remote")
+        if kind in ("lookup-failure", "error") and same:
+            events[-1] = pending = replace(pending, local=pending.local or _group(m, "local"),
+                                           evidence=pending.evidence + (raw,))
+            if kind == "error":
+                pending = None
+            continue
+        if kind == "lookup-failure":
+            continue
+        if kind == "error":
+            kind = "p2-failed" if m["phase"] == "QM" else "p1-failed"
+        if kind == "vpn":
+            kind = f"vpn-{m['state']}"
+        error = _group(m, "error") or (NO_PROPOSAL if kind in ("peer-unknown", "proxy-id-mismatch") else None)
+        role = (m.groupdict().get("role") or ("responder" if kind in ("peer-unknown", "proxy-id-mismatch") else "")).lower()
+        event = IkeEvent(ts, kind, role, _group(m, "local"), _group(m, "remote"), error=error,
+                         p2_local=_group(m, "p2_local"), p2_remote=_group(m, "p2_remote"), vpn=_group(m, "vpn"),
+                         evidence=(raw,))
+        events.append(event)
+        pending = event if kind in _AWAITING else None
+    return events

@@ -32,6 +32,7 @@ class IkeSA:
     output_packets: int
     ipsec_created: int
     ipsec_deleted: int
+    gateway: str = ""  # the IKE gateway's name (current releases print `Gateway Name:`; 2009 did not)
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,21 @@ class IpsecSA:
     state: str  # installed
     replay_window: int
     soft_lifetime: int | None
+    # Printed by current releases only (the 2009 layouts have none of them):
+    lsys: str = "root"  # `lsys` column / `Virtual-system:` / sa-virtual-system
+    bind_interface: str = ""  # `Bind-interface: st0.0`
+    ike_version: str = ""  # `Version: IKEv1`
 
 
 ERROR_COUNTERS = ("ah_authentication_failures", "replay_errors", "esp_authentication_failures",
-                  "esp_decryption_failures", "bad_headers", "bad_trailers")
+                  "esp_decryption_failures", "bad_headers", "bad_trailers",
+                  # current releases add these (25.2R1: `Invalid SPI`, `TS check fail`, ...)
+                  "invalid_spi", "ts_check_fail", "exceeds_tunnel_mtu", "discarded")
 
 
 @dataclass(frozen=True)
 class IpsecStats:
-    """`show security ipsec statistics index N`."""
+    """`show security ipsec statistics [index N]` (index 0: the global form)."""
 
     index: int
     encrypted_bytes: int
@@ -84,6 +91,10 @@ class IpsecStats:
     esp_decryption_failures: int = 0
     bad_headers: int = 0
     bad_trailers: int = 0
+    invalid_spi: int = 0
+    ts_check_fail: int = 0
+    exceeds_tunnel_mtu: int = 0
+    discarded: int = 0
 
     def errors(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in ERROR_COUNTERS}
@@ -97,6 +108,9 @@ class NhtbEntry:
     interface: str
     vpn: str
     flag: str  # Static / Auto
+    # Optional columns a header may add (no public sample prints them yet):
+    ike_id: str = ""
+    xauth_user: str = ""
 
 
 @dataclass(frozen=True)

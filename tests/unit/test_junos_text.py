@@ -1,4 +1,5 @@
-"""The Junos text parsers (harness/junos/) reproduce every field of the note's sample outputs, and refuse to guess."""
+"""The Junos text parsers (harness/junos/) reproduce every field of the note's sample outputs (the
+2009 layouts), and refuse to guess. Current releases' outputs: test_junos_current.py."""
 from __future__ import annotations
 
 import pytest
@@ -56,7 +57,7 @@ def test_ipsec_sa_table():
 def test_ipsec_sa_detail():
     (sa,) = ipsec.parse_detail(read("ipsec_sa_detail.txt"))
     assert {k: v for k, v in sa.items() if k != "directions"} == {
-        "virtual_system": "Root", "local_gateway": "1.1.1.2", "remote_gateway": "3.3.3.2",
+        "layout": "2009", "virtual_system": "Root", "local_gateway": "1.1.1.2", "remote_gateway": "3.3.3.2",
         "local_identity": "ipv4_subnet(any:0,[0..7]=0.0.0.0/0)", "remote_identity": "ipv4_subnet(any:0,[0..7]=0.0.0.0/0)",
         "df_bit": "clear"}
     inbound, outbound = sa["directions"]
@@ -91,6 +92,10 @@ def test_ipsec_statistics():
         "ah_input_bytes": 0, "ah_output_bytes": 0, "ah_input_packets": 0, "ah_output_packets": 0,
         "ah_authentication_failures": 0, "replay_errors": 0, "esp_authentication_failures": 0,
         "esp_decryption_failures": 0, "bad_headers": 0, "bad_trailers": 0}
+    assert stats.parse_text(read("ipsec_statistics.txt"), 16385).errors() == {
+        "ah_authentication_failures": 0, "replay_errors": 0, "esp_authentication_failures": 0,
+        "esp_decryption_failures": 0, "bad_headers": 0, "bad_trailers": 0,
+        "invalid_spi": 0, "ts_check_fail": 0, "exceeds_tunnel_mtu": 0, "discarded": 0}  # 2009 prints no new ones
 
 
 @pytest.mark.parametrize("name,parser,old,new", [
@@ -101,6 +106,20 @@ def test_ipsec_statistics():
     ("ipsec_sa_table.txt", ipsec.parse_table, ">16384 2.2.2.2", ">16384 2.2.2.2 extra"),
     ("ike_sa_table.txt", ike.parse_table, "Index   Remote Address", "Idx   Remote Address"),
     ("show_route.txt", route.parse_tables, "                  > to 10.11.11.11 via st0.0", "                  > somewhere"),
+    # current releases (test_junos_current.py)
+    ("current/ike_sa_table.vsrx-12.x-hub.txt", ike.parse_table, "Mode           Remote", "Mood           Remote"),
+    ("current/ike_sa_table.vsrx-12.x-hub.txt", ike.parse_table, "IKEv2          10.10.10.102", "IKEv2 extra    10.10.10.102"),
+    ("current/ike_sa_detail.srx-cluster-azure-blog-2018.txt", ike.parse_detail, " Peer ike-id: Y.Y.Y.Y", " Peer colour: blue"),
+    ("current/ike_sa_detail.srx-cluster-azure-blog-2018.txt", ike.parse_detail, " Input bytes : 171220", " Input bytes : lots"),
+    ("current/ipsec_sa_table.vsrx-12.x-hub.txt", ipsec.parse_table, "Mon lsys Port", "Mon tsys Port"),
+    ("current/ipsec_sa_table.srx-cluster-azure-blog-2018.txt", ipsec.parse_table, " 21727/unlim - root 500 10.A.A.A",
+     " 21727/unlim - root 500"),
+    ("current/ipsec_sa_detail.srx4700-25.2R1.txt", ipsec.parse_detail, "  Quantum Secured: Yes", "  Quantum Flavour: Yes"),
+    ("current/ipsec_sa_detail.vsrx-24.4R1-S2-excerpt.txt", ipsec.parse_detail, "    Protocol: ESP,", "    Protocol: ESP, Colour: blue,"),
+    ("current/ipsec_statistics.srx4700-25.2R1.txt", stats.parse_counters, "  Discarded: 0", "  Dropped: 0"),
+    ("current/next_hop_tunnels.junos-es-9.3-doc.txt", nhtb.parse_text, "IPsec VPN name", "IPsec VPN alias"),
+    ("current/show_route.vsrx-24.4R1-S2-excerpt.txt", route.parse_tables, "AS path: 65500 I", "Colour: blue"),
+    ("current/show_route.vsrx-24.4R1-S2-excerpt.txt", route.parse_tables, "MED 0, localpref 100", "MED 0, flavour 100"),
 ])
 def test_an_unknown_field_is_named_not_guessed(name, parser, old, new):
     text = read(name)
