@@ -14,7 +14,7 @@ from .parser import build_parser
 COMMANDS = {
     "check": config.cmd_check, "render": config.cmd_render,
     "up": lab.cmd_up, "down": lab.cmd_down, "inspect": lab.cmd_inspect, "exec": lab.cmd_exec, "ssh": lab.cmd_ssh,
-    "show": show.cmd_show, "log": show.cmd_log,
+    "show": show.cmd_show, "log": show.cmd_log, "parse": show.cmd_parse,
     "verify": verify.cmd_verify, "diagnose": verify.cmd_diagnose, "trace": verify.cmd_trace,
     "fault": change.cmd_fault, "spoke": change.cmd_spoke, "rehearse": change.cmd_rehearse,
 }

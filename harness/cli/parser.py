@@ -131,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument("--name", help="lab name (default: the topology's)")
     ss.add_argument("--forward", type=int, metavar="PORT", help="only forward 127.0.0.1:PORT (0: any) until Ctrl-C")
 
+    pa = sub.add_parser("parse", help="read a saved device answer (text, either layout, or | display xml) into records")
+    pa.add_argument("file", help="the saved answer")
+    pa.add_argument("--command", dest="answers", required=True, help='the command it answers, e.g. "show security ike security-associations"')
+    pa.add_argument("--format", choices=["text", "json"], default="text")
+
     v = sub.add_parser("verify", help="run the note's verification steps on the running lab")
     v.add_argument("--name", help="lab name (default: the topology's)")
     listing_format(v)

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from ..drivers import for_lab
 from ..errors import LabError
-from ..junos import ike, ipsec, kmd, nhtb, route, stats
+from ..junos import as_data, ike, ipsec, kmd, nhtb, parse_any, route, stats
+from ..junos.cli import CliError
+from ..junos.textreply import UnknownField
+from ..parse.statements import read_config
 from ..model.lab import load_lab
 from .output import out, print_json
 from .target import lab_name, node, running_lab
@@ -54,4 +58,22 @@ def cmd_log(args) -> int:
     site = node(model, args.node)
     text = drivers[site].log(args.lines)
     out.print(kmd.kmd(text) if args.what == "kmd" else text, soft_wrap=True, markup=False)
+    return 0
+
+
+def cmd_parse(args) -> int:
+    """A saved device answer (text in either layout, or `| display xml`) read into records: one
+    line per record, or JSON (a list of records; an object for statistics and routes)."""
+    path = Path(args.file)
+    text = read_config(path)  # size, encoding and file-type limits as for configs
+    try:
+        parsed = parse_any(args.answers, text)
+    except (UnknownField, CliError) as e:
+        raise LabError(f"{path}: {e}") from None
+    data = as_data(parsed)
+    if args.format == "json":
+        print_json(data)
+        return 0
+    for record in data if isinstance(data, list) else [data]:
+        out.print(" ".join(f"{k}={v}" for k, v in record.items() if k != "evidence"), markup=False, soft_wrap=True)
     return 0

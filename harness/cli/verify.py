@@ -29,7 +29,8 @@ def verification_document(results: list[CheckResult]) -> list[dict]:
 def diagnosis_listing(name: str, d: Diagnosis, around: str | None = None) -> Listing:
     return Listing(f"lab {name}: bottom-up, as the note troubleshoots" + (f" (around {around})" if around else ""),
                    columns("layer", "result", "what"),
-                   [(TITLES.get(st.layer, st.layer), st.ok, st.what) for st in d.steps], fold=True)
+                   [(TITLES.get(st.layer, st.layer), st.ok if st.checked else "not checked", st.what) for st in d.steps],
+                   fold=True)
 
 
 def diagnosis_document(d: Diagnosis) -> dict:

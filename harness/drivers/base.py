@@ -15,7 +15,12 @@ if TYPE_CHECKING:
     from .nft_trace import TracedPacket
 
 __all__ = ["IkeSA", "IpsecSA", "IpsecStats", "NhtbEntry", "Route", "RouteAnswer", "PingResult", "InitiateResult",
-           "NodeDriver"]
+           "NodeDriver", "NotOffered"]
+
+
+class NotOffered(RuntimeError):
+    """What a driver cannot do on its kind of node, and why (the message says both): callers report
+    the step as not checked, never as a failure or a crash."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ class NodeDriver(ABC):
     def tcp_open(self, to_node: str, address: str, port: int = 5002) -> bool:
         """From this host, whether a TCP connection to address:port (answered on host `to_node`)
         opens: the policies can let ICMP through and not TCP, or the other way round."""
-        raise NotImplementedError(f"{type(self).__name__}: {self.node} is not a LAN host")
+        raise NotOffered(f"{self.node}: not a LAN host: {type(self).__name__} opens no TCP connections")
 
     @abstractmethod
     def syn_mss(self, to_node: str, address: str, port: int = 5001) -> int | None:

@@ -23,6 +23,7 @@ from ..junos import ike, ipsec, nhtb, ping, route, stats
 from ..junos.textreply import UnknownField
 from ..model.lab import Lab
 from ..model.topology import ends
+from . import base
 from .base import InitiateResult, IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, RouteAnswer
 from .nft_trace import TracedPacket
 
@@ -31,7 +32,7 @@ class JunosCliError(RuntimeError):
     pass
 
 
-class NotOffered(JunosCliError):
+class NotOffered(base.NotOffered, JunosCliError):
     """What this driver cannot do on a Junos device, and why (the message says both): callers
     report it as not checked rather than as a failure."""
 

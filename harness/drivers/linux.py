@@ -75,8 +75,13 @@ class LinuxDriver(NodeDriver):
                 output_bytes=sum(int(c.get("bytes-out", 0)) for c in children.values()),
                 input_packets=sum(int(c.get("packets-in", 0)) for c in children.values()),
                 output_packets=sum(int(c.get("packets-out", 0)) for c in children.values()),
-                ipsec_created=len(children), ipsec_deleted=0))
+                ipsec_created=len(children), ipsec_deleted=0, gateway=self._vpn_attr(name, "gateway")))
         return sorted(out, key=lambda s: s.index)
+
+    def _vpn_attr(self, vpn: str, attr: str) -> str:
+        """A VPN's configured IKE gateway name or bind-interface (what a current SRX prints)."""
+        v = self.site.vpns.get(vpn) if self.site else None
+        return (getattr(v, attr) or "") if v else ""
 
     def ipsec_sas(self) -> list[IpsecSA]:
         states = self.rt.xfrm_states(self.lab, self.node)
@@ -100,7 +105,9 @@ class LinuxDriver(NodeDriver):
                     mode=child.get("mode", "TUNNEL").lower(), pfs_group=DH.get(child.get("dh-group", ""), "none"),
                     state="installed" if child.get("state") == "INSTALLED" else child.get("state", "").lower(),
                     replay_window=window,
-                    soft_lifetime=int(child["rekey-time"]) if child.get("rekey-time") else None))
+                    soft_lifetime=int(child["rekey-time"]) if child.get("rekey-time") else None,
+                    bind_interface=self._vpn_attr(child["name"], "bind_interface"),
+                    ike_version="IKEv2" if ike.get("version") == "2" else "IKEv1"))
         return sorted(out, key=lambda s: s.index)
 
     def ipsec_stats(self, index: int) -> IpsecStats:

@@ -21,6 +21,7 @@ import paramiko
 from pyroute2 import netns as pnetns
 
 from ..junos import cli as junos_cli
+from ..model.lab import OUTPUT_LABEL
 from ..model.mgmt import SSH_PORT, credentials, mgmt_plan
 from ..runtime import paths
 from ..runtime import state as lab_state
@@ -30,8 +31,7 @@ from .linux import LinuxDriver
 
 
 # A stand-in answers in the layout current SRX/vSRX releases print, unless its topology node asks
-# for the note's: `labels: {nhtb-lab.junos-output: "2009"}`.
-OUTPUT_LABEL = "nhtb-lab.junos-output"
+# for the note's: `labels: {nhtb-lab.junos-output: "2009"}` (model.lab.OUTPUT_LABEL).
 
 
 def output_layout(lab, node: str) -> str:

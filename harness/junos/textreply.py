@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-LAYOUTS = ("current", "2009")
+from ..model.lab import OUTPUT_LAYOUTS as LAYOUTS  # the topology label's values: the one list
 
 # `user@host> show ...`, `fw1b01> show ...`, `> show ...` (a prompt as sources print it)
 _PROMPT = re.compile(r"^(\S+@\S+[>#]|\S*[>#]\s*(show|ping|clear|request|monitor)\b)")

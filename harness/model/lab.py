@@ -24,6 +24,9 @@ from .site import OS, Site
 from .validate import Problem, validate_site
 
 OS_LABEL = "nhtb-lab.os"
+# The text layout a stand-in's Junos CLI answers in: what current SRX releases print, or the note's.
+OUTPUT_LABEL = "nhtb-lab.junos-output"
+OUTPUT_LAYOUTS = ("current", "2009")
 KIND_OS: dict[str, OS] = {"juniper_vsrx": "junos"}  # kinds whose OS is implied
 
 
@@ -162,6 +165,11 @@ def build_lab(topo: TopologySpec, name: str | None = None) -> Lab:
                 hosts[node.name] = host_from_exec(node)
             except ConfigError as e:
                 problems.extend(e.problems)
+    for node in topo.nodes.values():
+        layout = node.labels.get(OUTPUT_LABEL)
+        if layout is not None and str(layout) not in OUTPUT_LAYOUTS:
+            problems.append((node.source, f"node {node.name}: label {OUTPUT_LABEL} is '{layout}': one of "
+                                          f"{', '.join(OUTPUT_LAYOUTS)}"))
     _check_cabling(topo, sites, hosts, problems)
     _check_unique_addresses(sites, hosts, problems)
     devices = [n for n in topo.nodes.values() if n.startup_config is not None]

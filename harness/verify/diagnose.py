@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ..drivers.base import NodeDriver
+from ..drivers.base import NodeDriver, NotOffered
 from ..model.ifnames import linux_ifname
 from ..model.lab import Lab
 from ..model.topology import VpnEnd, ends, lan_host_pairs, peer_end, vpn_pairs
@@ -34,6 +34,7 @@ class Step:
     layer: str
     ok: bool
     what: str
+    checked: bool = True  # False: the driver cannot look at this layer (said in `what`)
 
 
 @dataclass
@@ -351,10 +352,18 @@ class Walk:
 
     def run(self) -> Diagnosis:
         """The layers bottom-up; the first that finds a cause ends the walk."""
-        for layer in (self.link, self.ike_peer, self.phase1, self.phase2, self.nhtb, self.policy, self.traffic):
-            cause = layer()
+        for name, layer in zip(LAYERS, (self.link, self.ike_peer, self.phase1, self.phase2, self.nhtb, self.policy,
+                                        self.traffic)):
+            try:
+                cause = layer()
+            except NotOffered as e:  # a vSRX cannot be asked this way: say so, walk on
+                self.steps.append(Step(name, True, f"not checked: {e}", checked=False))
+                continue
             if cause is not None:
                 return cause.diagnosis(self.steps)
+        unchecked = [st.layer for st in self.steps if not st.checked]
+        if unchecked:  # a verdict never hides what it did not cover
+            return Diagnosis(None, summary=f"no fault found, but not checked: {', '.join(unchecked)}", steps=self.steps)
         return Diagnosis(None, steps=self.steps)
 
 

@@ -1,13 +1,14 @@
 """The note's printed outputs as golden files (tests/fixtures/junos_outputs/), compared with what
-the live hub prints over SSH, as FRR's topotests compare JSON: every field the note shows must be
-there with the note's value, except those that differ on every run (cookies, SPIs, indexes,
-lifetimes, counters, route ages). Both sides are read by the same Junos text parsers."""
+the live hub's CLI prints in the note's layout, as FRR's topotests compare JSON: every field the
+note shows must be there with the note's value, except those that differ on every run (cookies,
+SPIs, indexes, lifetimes, counters, route ages). Both sides are read by the same Junos text
+parsers. (The SSH path itself, in the current layout, is tests/integration/test_junos_ssh.py.)"""
 from __future__ import annotations
 
 import pytest
 
 from harness.drivers import for_lab
-from harness.drivers.junos_ssh import JunosSshDriver
+from harness.junos import cli as junos_cli
 from harness.junos import ike, ipsec, nhtb, route
 
 from ..conftest import FIXTURES
@@ -46,12 +47,19 @@ def strip(x):
     return x
 
 
+class NoteLayout:
+    """The hub's stand-in CLI answering in the note's (2009) layout, from its live state."""
+
+    def __init__(self, driver):
+        self.driver = driver
+
+    def cli(self, command: str) -> str:
+        return junos_cli.run(self.driver, command, layout="2009")
+
+
 @pytest.fixture(scope="module")
 def hub(lab):
-    d = for_lab(lab.name, "junos-ssh")[lab.model.hub().name]
-    assert isinstance(d, JunosSshDriver)
-    yield d
-    d.close()
+    return NoteLayout(for_lab(lab.name)[lab.model.hub().name])
 
 
 def note(name: str) -> str:

@@ -103,3 +103,30 @@ def test_packet_filters_and_or_and_replies():
 def test_bad_packet_filters_are_refused(bad):
     with pytest.raises(ConfigError):
         trace_table(None, [bad])
+
+
+def test_a_layer_a_driver_cannot_look_at_is_not_checked_not_healthy():
+    """A vSRX driver cannot initiate a VPN or trace flows: diagnose says which layers it could not
+    check instead of crashing, and its verdict names them."""
+    from harness.drivers.base import NotOffered
+    from harness.model.lab import load_lab
+    from harness.verify.diagnose import Walk
+
+    from ..conftest import THREE_SITE
+
+    lab = load_lab(THREE_SITE)
+    walk = Walk(lab, {}, None)
+
+    def refuse():
+        raise NotOffered("corporate: initiating: a Junos device starts a VPN on traffic")
+
+    def fine():
+        return None
+
+    for layer in ("link", "ike_peer", "phase2", "nhtb", "policy", "traffic"):
+        setattr(walk, layer, fine)
+    walk.phase1 = refuse
+    d = walk.run()
+    assert d.healthy and "not checked: phase 1" in d.summary
+    (step,) = [s for s in d.steps if not s.checked]
+    assert step.layer == "phase 1" and "starts a VPN on traffic" in step.what

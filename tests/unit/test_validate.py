@@ -80,3 +80,13 @@ def test_every_problem_is_reported_at_once(lab_copy):
     with pytest.raises(ConfigError) as e:
         load_lab(lab_copy)
     assert len(e.value.problems) == 2
+
+
+def test_a_stand_in_output_layout_label_must_be_one_the_cli_has(lab_copy):
+    import yaml
+
+    doc = yaml.safe_load(lab_copy.read_text())
+    doc["topology"]["nodes"]["corporate"]["labels"]["nhtb-lab.junos-output"] = "1999"
+    lab_copy.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(ConfigError, match=r"nhtb-lab.junos-output is '1999': one of current, 2009"):
+        load_lab(lab_copy)
