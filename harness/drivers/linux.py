@@ -138,7 +138,9 @@ class LinuxDriver(NodeDriver):
         rows = []
         for r in self.rt.routes(self.lab, self.node):
             gw = r["gateway"]
-            active = (gw is not None and route_active(bound, gw)) if r["ifname"] in multipoint else True
+            # Only a route *via a next hop* on a multipoint unit needs a binding; the unit's own
+            # subnet (Direct) is active as on the SRX.
+            active = route_active(bound, gw) if (r["ifname"] in multipoint and gw) else True
             rows.append(Route(r["prefix"], gw, device.get(r["ifname"], r["ifname"]),
                               "Direct" if r["kernel"] else "Static", active))
         addr = IPv4Address(address)

@@ -189,8 +189,8 @@ def _hold_during(runtime, lab: Lab, name: str, seconds: float) -> tuple[threadin
     def run() -> None:
         try:
             held.update(runtime.tcp_hold(name, pairs, seconds=seconds))
-        except Exception:  # noqa: BLE001 - not measured: the judgement says so for every pair
-            held.update({f"{a} -> {b}": {"connected": False} for a, b, _ in pairs})
+        except Exception as e:  # noqa: BLE001 - not measured: the judgement says so for every pair
+            held.update({f"{a} -> {b}": {"connected": False, "error": f"{type(e).__name__}: {e}"} for a, b, _ in pairs})
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
