@@ -63,7 +63,7 @@ def hold(pairs: list[tuple[str, str, str]], port: int, seconds: float, interval:
     back every `interval`. Per pair: connected, broken (an error after connecting), exchanges,
     and the longest gap between two answered exchanges (a stall)."""
     results: dict[str, dict] = {}
-    listeners = {dst: _listener(dst, port) for _, dst, _ in pairs}
+    listeners = {dst: _listener(dst, port) for dst in dict.fromkeys(d for _, d, _ in pairs)}  # one per host
 
     def serve(listener: socket.socket) -> None:
         listener.settimeout(seconds + connect_timeout + 5)
