@@ -65,13 +65,20 @@ def hold(pairs: list[tuple[str, str, str]], port: int, seconds: float, interval:
     results: dict[str, dict] = {}
     listeners = {dst: _listener(dst, port) for dst in dict.fromkeys(d for _, d, _ in pairs)}  # one per host
 
+    done = threading.Event()
+
     def serve(listener: socket.socket) -> None:
-        listener.settimeout(seconds + connect_timeout + 5)
-        while True:
+        # A short accept timeout, so the listener is closed (its port free again) when we are done:
+        # a socket another thread blocks in accept() on stays bound after close().
+        listener.settimeout(0.2)
+        while not done.is_set():
             try:
                 conn, _ = listener.accept()
+            except socket.timeout:
+                continue
             except OSError:
                 return
+            conn.settimeout(None)
             threading.Thread(target=echo, args=(conn,), daemon=True).start()
 
     def echo(conn: socket.socket) -> None:
@@ -115,6 +122,9 @@ def hold(pairs: list[tuple[str, str, str]], port: int, seconds: float, interval:
         t.start()
     for t in clients:
         t.join(seconds + connect_timeout + 30)
-    for s in listeners.values():
-        s.close()
+    done.set()
+    for t in servers:
+        t.join(2)
+    for listener in listeners.values():
+        listener.close()
     return results
