@@ -79,6 +79,19 @@ def reconcile(sock: XfrmSocket, specs: list[dict], up: set[str], routes, log=lam
     return table, changes
 
 
+def _connect_when_ready(vici_path: str, timeout: float = 120) -> vici.Session:
+    """The binder starts while charon does (its imports take seconds under emulation): wait for
+    the vici socket rather than fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return connect(vici_path)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 class Binder:
     def __init__(self, ns: str, spec_path: Path, vici_path: str, table_path: Path):
         self.ns, self.spec_path, self.vici_path, self.table_path = ns, spec_path, vici_path, table_path
@@ -95,7 +108,7 @@ class Binder:
             self.xfrm = XfrmSocket()
         finally:
             pnetns.popns()
-        self.session = connect(vici_path)
+        self.session = _connect_when_ready(vici_path)
         self.syncs = 0
 
     def load_spec(self) -> None:

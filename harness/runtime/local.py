@@ -124,6 +124,13 @@ class LocalRuntime(NodeQueries):
                 namespaces = self.provider.create(lab, lab.name)
                 self._configure_new(lab, state, namespaces)
             stand_ins = self._stand_ins(lab)
+            with Phase("daemons", progress, timings):
+                # Started first: their imports (seconds under emulation) overlap charon and IKE;
+                # the binder waits for its charon's vici socket, the SSH daemon needs none.
+                for node, site in stand_ins.items():
+                    if binding_specs(lab, site):
+                        daemons.start_binder(state, node, binding_specs(lab, site))
+                daemons.start_mgmtd(state)
             with Phase("charon start", progress, timings):
                 sessions = daemons.start_charons(lab, state, list(stand_ins))
             with Phase("binding", progress, timings):
@@ -131,15 +138,12 @@ class LocalRuntime(NodeQueries):
                     specs = binding_specs(lab, site)
                     if specs:
                         _install_traps(site, specs, sessions[node])
-                        daemons.start_binder(state, node, specs)
             broken = self._not_waited_for(lab, stand_ins)
             with Phase("IKE", progress, timings):
                 state.vpns_up, state.vpns_skipped = converge.bring_up_vpns(lab, state, sessions, broken, progress,
                                                                            sa_timeout)
             with Phase("NHTB", progress, timings):
                 converge.wait_for_bindings(lab, state, stand_ins, broken, progress)
-            with Phase("management", progress, timings):
-                daemons.start_mgmtd(state)
             timings["total"] = round(time.monotonic() - t0, 2)
             state.timings = timings
             lab_state.save(state)
