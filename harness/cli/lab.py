@@ -29,14 +29,14 @@ def node_listing(state: dict, where: str) -> Listing:
         alive = info.get("charon_running", info.get("charon_pid") is not None)
         charon = "-" if info.get("charon_pid") is None else ("running" if alive else Text("dead", style="red"))
         rows.append((name, info["kind"], info["role"], info.get("public") or "-", info["ns"], charon))
-    return Listing(f"lab {state['name']} ({where}, {state['provider']})",
+    return Listing(f"lab {state['name']} ({where}, {state['provider']}) from {state['topology']}",
                    columns("node", "kind", "role", "public address", "namespace", "charon"), rows)
 
 
 def cmd_up(args) -> int:
     progress = ProgressPrinter()
     topology = str(Path(args.topology).resolve())
-    lab = load_lab(topology, name=args.name)  # bad input fails here, before anything is made
+    lab = load_lab(topology, name=args.name)  # bad input fails here, before anything is made (in this environment)
     warn_lab(lab)
     warn_preflight(preflight(lab))
     if args.dry_run:

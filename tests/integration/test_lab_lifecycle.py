@@ -193,7 +193,17 @@ def test_topology_variables_come_from_the_users_environment(lab):
         assert ex.returncode == 0, ex.stderr
         ver = nhtb("verify")
         assert ver.returncode == 0 and f"lab {name} verified" in ver.stdout, ver.stdout[-2000:] + ver.stderr
+        inspect = nhtb("inspect")
+        assert f"lab {name} " in inspect.stdout and f"from {THREE_SITE}" in inspect.stdout, inspect.stdout
+        # The same lab by --name, the variable unset: found by the name given, not the topology's.
+        del env["NHTB_LAB_NAME"]
+        by_name = nhtb("show", "next-hop-tunnels", "--node", lab.model.hub().name, "--name", name)
+        assert by_name.returncode == 0 and "Static" in by_name.stdout, by_name.stderr
+        assert nhtb("exec", lab.model.lan_host(lab.model.hub().name), "--name", name, "--", "true").returncode == 0
+        other = nhtb("show", "next-hop-tunnels", "--name", f"{name}-none")
+        assert other.returncode == 1 and f"{name} (from {THREE_SITE})" in other.stderr, other.stderr
     finally:
+        env["NHTB_LAB_NAME"] = name
         down = nhtb("down")
     assert down.returncode == 0, down.stdout + down.stderr
     assert_no_residue(lab.rt, name)
