@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
+from pathlib import Path
 from dataclasses import dataclass
 
 import pytest
@@ -16,6 +17,8 @@ from harness.runtime import backend
 from ..conftest import THREE_SITE
 
 MODE = os.environ.get("NHTB_RUNTIME", "auto")
+# The lab the suite verifies: the three stand-ins, or (the nightly's vsrx job) NHTB_TOPOLOGY.
+TOPOLOGY = Path(os.environ.get("NHTB_TOPOLOGY") or THREE_SITE).resolve()
 
 
 def worker() -> str:
@@ -39,11 +42,11 @@ class RunningLab:
 
 @pytest.fixture(scope="session")
 def lab():
-    default = load_lab(THREE_SITE).name
+    default = load_lab(TOPOLOGY).name
     if worker() == "main":  # `make lab-up` ran first: use that lab and leave it running
         try:
             rt = backend.find(default)
-            yield RunningLab(default, load_lab(THREE_SITE, name=default), rt)
+            yield RunningLab(default, load_lab(TOPOLOGY, name=default), rt)
             return
         except LabError:
             pass
@@ -51,9 +54,9 @@ def lab():
     # another worker's traffic.
     name = default if worker() == "main" else f"{default}-{worker()}"
     rt = backend.choose(MODE, lambda phase, message: None)
-    rt.up(str(THREE_SITE), name=name)
+    rt.up(str(TOPOLOGY), name=name)
     try:
-        yield RunningLab(name, load_lab(THREE_SITE, name=name), rt)
+        yield RunningLab(name, load_lab(TOPOLOGY, name=name), rt)
     finally:
         backend.down(name)
 

@@ -79,6 +79,7 @@ def test_the_nightly_workflow_runs_the_lab_and_always_takes_it_down():
 
     doc = yaml.safe_load((REPO / ".github" / "workflows" / "nightly.yml").read_text())
     assert "schedule" in doc[True] and "workflow_dispatch" in doc[True]  # `on:` (YAML reads it as True)
+    vsrx = doc["jobs"].pop("vsrx")  # on demand, with an image: checked below
     for name, job in doc["jobs"].items():
         runs = [s.get("run", "") for s in job["steps"]]
         assert any("make lab-up" in r or " up" in r for r in runs), name
@@ -93,3 +94,8 @@ def test_the_nightly_workflow_runs_the_lab_and_always_takes_it_down():
     assert "--driver junos-ssh" in runs["stand-ins"]
     assert "--runtime containerlab" in runs["containerlab"] and "docker build" in runs["containerlab"]
     assert len(doc["jobs"]["stand-ins"]["strategy"]["matrix"]["os"]) >= 2  # a kernel matrix
+    assert "vsrx_image" in doc[True]["workflow_dispatch"]["inputs"]
+    steps = " ".join(s.get("run", "") for s in vsrx["steps"])
+    assert "::notice::" in steps and "--driver junos-ssh" in steps and "collect_answers.py" in steps
+    down = next(s for s in vsrx["steps"] if s.get("run", "").endswith(" down"))
+    assert down["if"].startswith("always()")
