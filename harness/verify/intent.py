@@ -120,29 +120,19 @@ def differences(before, after, pings: dict[str, tuple[int, int]], held: dict[str
     """Every difference between two snapshots (verify/rehearse.Snapshot) and what the pings and
     held TCP connections measured while the change went in, one line each."""
     out: list[str] = []
-    for kind, b, a in (("ike", before.ike, after.ike), ("ipsec", before.ipsec, after.ipsec)):
+    keyed = [("ike", "renegotiated", "/", before.ike, after.ike), ("ipsec", "renegotiated", "/", before.ipsec, after.ipsec),
+             ("route", "changed", " ", before.routes, after.routes)]
+    for kind, changed, sep, b, a in keyed:  # site -> key -> value: gone, new or changed per key
         for site in sorted(set(b) | set(a)):
             was, now = b.get(site, {}), a.get(site, {})
-            for vpn in sorted(set(was) | set(now)):
-                if vpn not in now:
-                    out.append(f"{kind}-gone {site}/{vpn}")
-                elif vpn not in was:
-                    out.append(f"{kind}-new {site}/{vpn}")
-                elif was[vpn] != now[vpn]:
-                    out.append(f"{kind}-renegotiated {site}/{vpn}")
+            for key in sorted(set(was) | set(now)):
+                what = "gone" if key not in now else "new" if key not in was else changed if was[key] != now[key] else ""
+                if what:
+                    out.append(f"{kind}-{what} {site}{sep}{key}")
     for site in sorted(set(before.nhtb) | set(after.nhtb)):
         was, now = set(before.nhtb.get(site, [])), set(after.nhtb.get(site, []))
         out += [f"nhtb-removed {site} {e}" for e in sorted(was - now)]
         out += [f"nhtb-added {site} {e}" for e in sorted(now - was)]
-    for site in sorted(set(before.routes) | set(after.routes)):
-        was, now = before.routes.get(site, {}), after.routes.get(site, {})
-        for prefix in sorted(set(was) | set(now)):
-            if prefix not in now:
-                out.append(f"route-gone {site} {prefix}")
-            elif prefix not in was:
-                out.append(f"route-new {site} {prefix}")
-            elif was[prefix] != now[prefix]:
-                out.append(f"route-changed {site} {prefix}")
     for proto, b, a in (("icmp", before.reach, after.reach), ("tcp", before.tcp, after.tcp)):
         for pair in sorted(set(b) | set(a)):
             if b.get(pair) and not a.get(pair):
