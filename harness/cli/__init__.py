@@ -23,7 +23,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return COMMANDS[args.verb](args)
     except LabError as e:
         err.print(str(e), markup=False, soft_wrap=True)
         return 1

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nhtb-lab", description=DESCRIPTION)
     p.add_argument("-t", "--topology", default=default_topology(),
                    help="containerlab topology file (default: %(default)s; env NHTB_TOPOLOGY)")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="verb", required=True)  # not "command": `ssh NODE COMMAND...` has one
 
     c = sub.add_parser("check", help="validate the topology and every config, then the pre-flight checks across sites")
     listing_format(c)

@@ -135,7 +135,7 @@ def test_fault_list_is_a_line_a_fault_or_a_json_list():
 
 
 def test_every_command_is_dispatched():
-    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    sub = next(a for a in build_parser()._actions if a.dest == "verb")
     assert set(sub.choices) == set(COMMANDS)
 
 
@@ -198,3 +198,9 @@ def test_diagnosis_json_round_trips():
     assert [(s["layer"], s["ok"]) for s in doc["steps"]] == [("link", True), ("IKE peer", True), ("phase 1", False)]
     assert doc["evidence"] == DIAGNOSIS.evidence
     assert json.loads(json_text(diagnosis_document(Diagnosis(None))))["healthy"] is True
+
+
+def test_a_command_with_its_own_command_argument_is_dispatched():
+    """`ssh NODE COMMAND...` takes a command of its own: it must not shadow which subcommand ran."""
+    args = build_parser().parse_args(["ssh", "corporate", "show", "security", "ike", "security-associations"])
+    assert COMMANDS[args.verb].__name__ == "cmd_ssh" and args.command[0] == "show"
