@@ -136,6 +136,16 @@ def rehearsal_listing(r: Rehearsal) -> Listing:
 
 
 def cmd_rehearse(args) -> int:
+    """Exit 0 only for INTENT MATCHED, 1 for another verdict, 2 for an error before any verdict."""
+    try:
+        return _cmd_rehearse(args)
+    except LabError as e:
+        err.print(str(e), markup=False, soft_wrap=True)
+        err.print("rehearsal: no verdict (an error before the change could be judged)")
+        return 2
+
+
+def _cmd_rehearse(args) -> int:
     intent = load_intent(Path(args.intent)) if args.intent else None
     if args.change and (args.before or args.after):
         raise LabError("rehearse: a change folder, or --before/--after, not both")
@@ -177,11 +187,11 @@ def _rehearse(args, before: Path, after: Path, intent, title: str) -> int:
         print_json(json.loads(r.to_json()) | {"report": str(report)})
     else:
         out.print(f"report: {report} (and {report.with_suffix('.json').name})")
+    if args.format != "json":
+        out.print(f"rehearsal of {r.change}: {r.verdict}")
     if r.ok:
-        if args.format != "json":
-            out.print(f"rehearsal passed: {r.change} did what its intent says and nothing else")
         return 0
-    err.print("rehearsal failed: a check failed, or the change did something its intent does not say (see above)")
+    err.print(f"{r.verdict}: a check failed, or the change did something its intent does not say (see above)")
     return 1
 
 

@@ -38,6 +38,12 @@ class Intent:
         return {"expect": self.expect, "allow": self.allow}
 
 
+# What a rehearsal concludes; the report never says "safe", only how the change compared.
+MATCHED, UNDECLARED, BROKEN, INCONCLUSIVE = "INTENT MATCHED", "UNDECLARED CHANGES", "BROKEN", "INCONCLUSIVE"
+# Differences that are a loss: traffic or an SA the network had and no longer has.
+LOSSES = ("reach-lost", "ike-gone", "ipsec-gone", "pings-lost", "tcp-broken", "nhtb-removed", "route-gone")
+
+
 @dataclass
 class Judgement:
     differences: list[str]
@@ -47,6 +53,16 @@ class Judgement:
     @property
     def ok(self) -> bool:
         return not self.unexpected and not self.missing
+
+    def verdict(self, checks_ok: bool = True, unverifiable: list[str] | None = None) -> str:
+        """BROKEN: a check failed, or something was lost that the intent did not remove;
+        INCONCLUSIVE: what the rehearsal could not judge (named by the caller); UNDECLARED CHANGES:
+        a difference the intent does not declare, or a declared one that did not happen."""
+        if not checks_ok or any(d.split(" ", 1)[0] in LOSSES for d in self.unexpected):
+            return BROKEN
+        if unverifiable:
+            return INCONCLUSIVE
+        return MATCHED if self.ok else UNDECLARED
 
 
 def _matches(line: str, patterns: list[str]) -> bool:

@@ -25,7 +25,7 @@ from ..progress import Progress
 from ..render.diff import diff
 from .checks import CheckResult
 from .diagnose import Diagnosis, diagnose
-from .intent import Intent, Judgement, derived_intent, differences, judge
+from .intent import MATCHED, Intent, Judgement, derived_intent, differences, judge
 from .suite import verify
 
 PING_INTERVAL = 0.2  # the background pings during the change, as `ping -i 0.2`
@@ -135,12 +135,16 @@ class Rehearsal:
         return c.node in self.new_nodes or any(a in c.step.split() for a in self.new_addresses)
 
     @property
+    def verdict(self) -> str:
+        return self.judgement.verdict(all(c.ok for c in self.checks))
+
+    @property
     def ok(self) -> bool:
         """Every check passed and the change did what its intent says, nothing else."""
-        return all(c.ok for c in self.checks) and self.judgement.ok
+        return self.verdict == MATCHED
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self) | {"ok": self.ok}, indent=2, default=str)
+        return json.dumps(asdict(self) | {"ok": self.ok, "verdict": self.verdict}, indent=2, default=str)
 
 
 def read_change(folder: Path) -> tuple[Path, Path, dict]:
@@ -300,7 +304,7 @@ def _judgement_html(r: Rehearsal) -> str:
 
 def html_report(r: Rehearsal, lab_after: Lab) -> str:
     hosts = sorted({h for pair in r.after.reach for h in pair.split(" -> ")})
-    verdict = "PASSED: the change works and touched nothing else" if r.ok else "FAILED"
+    verdict = r.verdict  # never "safe": how the change compared with its intent
     checks = "".join(f"<tr class={'ok' if c.ok else 'bad'}><td>{html.escape(c.step)}</td><td>{c.node}</td>"
                      f"<td>{'ok' if c.ok else 'FAILED'}</td><td>{html.escape(c.seen)}</td></tr>" for c in r.checks)
     impact = [*r.impact.renegotiated, *r.impact.routes_changed, *r.impact.unreachable,

@@ -94,3 +94,18 @@ def test_a_key_rotation_allows_that_vpn_to_renegotiate_on_both_ends(lab_copy):
     ok = judge(["ike-renegotiated corporate/westford-vpn", "ike-renegotiated westford/corp-vpn"], intent)
     assert ok.unexpected == [] and intent.expect == []
     assert judge(["route-changed sunnyvale 10.10.10.0/24"], intent).unexpected
+
+
+def test_the_verdicts():
+    from harness.verify.intent import BROKEN, INCONCLUSIVE, MATCHED, UNDECLARED
+
+    intent = Intent(expect=["ike-renegotiated corporate/*"], allow=["ipsec-renegotiated *"])
+    assert judge(["ike-renegotiated corporate/westford-vpn"], intent).verdict() == MATCHED
+    assert judge(["ike-renegotiated corporate/westford-vpn"], intent).verdict(checks_ok=False) == BROKEN
+    lost = judge(["ike-renegotiated corporate/westford-vpn", "reach-lost corp-pc -> westford-pc icmp"], intent)
+    assert lost.verdict() == BROKEN
+    extra = judge(["ike-renegotiated corporate/westford-vpn", "route-new corporate 10.9.9.0/24"], intent)
+    assert extra.verdict() == UNDECLARED
+    assert judge([], intent).verdict() == UNDECLARED  # the declared renegotiation did not happen
+    assert judge(["ike-renegotiated corporate/westford-vpn"], intent).verdict(
+        unverifiable=["lab/corporate.junos:71: dead-peer-detection (not emulated)"]) == INCONCLUSIVE
