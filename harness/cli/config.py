@@ -6,7 +6,9 @@ from pathlib import Path
 from ..errors import LabError
 from ..files import write_file
 from ..model.lab import Lab
+from ..model.ledger import Entry, as_records, counts, lab_ledger
 from ..model.preflight import Finding, preflight
+from ..runtime.provider import is_device
 from ..render.bundle import render_node
 from ..files import prepare_out_dir
 from .output import Listing, columns, err, out, print_json, print_listing, warn_lab
@@ -42,11 +44,39 @@ def check_document(lab: Lab, findings: list[Finding]) -> dict:
             "warnings": [{"source": str(src), "message": msg} for src, msg in lab.warnings]}
 
 
+def ledger_problems(lab: Lab, ledger: dict) -> tuple[list[Entry], list[Entry]]:
+    """(errors, warnings) of the ledger: a statement that is not Junos (not ScreenOS) is an error;
+    one SRX 24.4 no longer accepts is an error on a node that boots as a real SRX, a warning on a
+    stand-in (the stand-in reads it; a current SRX would not commit it)."""
+    errors, warnings = [], []
+    for node, entries in ledger.items():
+        for e in entries:
+            if e.class_ == "invalid" or (e.obsolete and is_device(lab, node)):
+                errors.append(e)
+            elif e.obsolete:
+                warnings.append(e)
+    return errors, warnings
+
+
 def cmd_check(args) -> int:
     lab = load(args)
+    ledger = lab_ledger(lab)
+    entries = [e for es in ledger.values() for e in es]
+    not_emulated = [e for e in entries if e.class_ == "not-emulated"]
+    bad, old = ledger_problems(lab, ledger)
+    if args.coverage:
+        if args.format == "json":
+            print_json(as_records(entries))
+        else:
+            print_listing(Listing(f"statements of lab {lab.name}", columns("where", "class", "statement", "why"),
+                                  [(f"{e.file}:{e.line}", e.class_ + (" (obsolete)" if e.obsolete else ""),
+                                    e.statement, e.reason) for e in entries], fold=True), args.format)
+        return 1 if bad or (args.strict and not_emulated) else 0
     if args.format == "json":  # warnings and findings are objects in the document
         findings = preflight(lab)
-        print_json(check_document(lab, findings))
+        print_json(check_document(lab, findings) | {"statements": counts(entries),
+                                                   "not_emulated": as_records(not_emulated),
+                                                   "errors": as_records(bad), "obsolete": as_records(old)})
     else:
         warn_lab(lab)
         print_listing(Listing(f"lab {lab.name} ({lab.topology.file})",
@@ -56,6 +86,14 @@ def cmd_check(args) -> int:
             err.print(f"pre-flight: {f}", soft_wrap=True)
         if not findings:
             out.print(PREFLIGHT_CLEAN)
+    if args.format != "json":
+        _print_ledger(entries, not_emulated, bad, old)
+    if bad:
+        err.print(f"{len(bad)} statement(s) a device would refuse (see above)")
+        return 1
+    if args.strict and not_emulated:
+        err.print(f"--strict: {len(not_emulated)} statement(s) the stand-in does not emulate")
+        return 1
     if findings:
         err.print(f"{len(findings)} pre-flight problem(s): the lab would come up, but these VPNs or routes would not work")
         return 1
@@ -79,3 +117,16 @@ def cmd_render(args) -> int:
             out.print(f"# ---- {f.name} ----")
         out.print(f.text, end="", markup=False)
     return 0
+
+
+def _print_ledger(entries, not_emulated, bad, old) -> None:
+    """The counts, then every statement a verdict does not cover, by file:line."""
+    c = counts(entries)
+    out.print("statements: " + ", ".join(f"{c[k]} {k}" for k in ("emulated", "inert", "not-emulated", "invalid"))
+              + (f" ({c['obsolete']} obsolete on SRX 24.4)" if c.get("obsolete") else ""), soft_wrap=True)
+    for e in bad:
+        err.print(f"{e.file}:{e.line}: {e.statement}: {e.reason}", markup=False, soft_wrap=True)
+    for e in old:
+        err.print(f"warning: {e.file}:{e.line}: {e.statement}: {e.reason}", markup=False, soft_wrap=True)
+    for e in not_emulated:
+        out.print(f"not emulated: {e.file}:{e.line}: {e.statement} ({e.reason})", markup=False, soft_wrap=True)

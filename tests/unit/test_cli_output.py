@@ -58,9 +58,10 @@ def test_check_in_a_log_is_one_line_a_node_and_no_table():
     assert no_box(res.stdout), res.stdout
     for node in NODES:
         assert len(lines_naming(res.stdout, node)) == 1, (node, res.stdout)
-    # the title, a line a node, the verdict: nothing wrapped onto a line of its own
-    assert len(res.stdout.splitlines()) == 1 + len(NODES) + 1, res.stdout
-    assert res.stdout.splitlines()[-1].startswith("configs valid; pre-flight: every VPN")
+    # the title, a line a node, the verdict, the statement counts: nothing wrapped onto a line of its own
+    assert len(res.stdout.splitlines()) == 1 + len(NODES) + 2, res.stdout
+    assert res.stdout.splitlines()[-2].startswith("configs valid; pre-flight: every VPN")
+    assert res.stdout.splitlines()[-1].startswith("statements: ")
 
 
 def test_check_plain_on_a_terminal_too_and_a_table_otherwise():
