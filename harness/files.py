@@ -26,16 +26,19 @@ def write_file(path: Path, text: str, secret: bool = False) -> Path:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
-        os.fchmod(fd, mode)  # O_CREAT's mode is filtered by the umask
-        data = memoryview(text.encode())
-        while data:
-            data = data[os.write(fd, data):]
-    except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
+        try:
+            os.fchmod(fd, mode)  # O_CREAT's mode is filtered by the umask
+            data = memoryview(text.encode())
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)  # never a leftover (it may hold a key)
+        if isinstance(e, OSError):
+            raise LabError(f"{path}: cannot write it: {e.strerror or e}") from None
         raise
-    os.close(fd)
-    os.replace(tmp, path)
     return path
 
 

@@ -37,12 +37,13 @@ def slug(command: str) -> str:
 def collect(driver: JunosSshDriver, out: Path) -> list[tuple[str, str, str]]:
     """(file, command, what happened) for every answer saved or refused."""
     try:
-        version = driver.cli("show version")
+        version, refused = driver.cli("show version"), None
     except JunosCliError as e:
-        version = f"(show version: {e})"
+        version, refused = "", str(e)
     rel = release(version)
-    write_file(out / f"show_version.{rel}.txt", version)
-    rows = [(f"show_version.{rel}.txt", "show version", "saved")]
+    if refused is None:
+        write_file(out / f"show_version.{rel}.txt", version)
+    rows = [(f"show_version.{rel}.txt", "show version", "saved" if refused is None else f"refused: {refused}")]
     for command in COMMANDS:
         for suffix, asked in (("txt", command), ("xml", f"{command} | display xml")):
             name = f"{slug(command)}.{rel}.{suffix}"

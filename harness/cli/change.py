@@ -92,7 +92,7 @@ def cmd_spoke(args) -> int:
 def _spoke_scale(args) -> int:
     if not args.spokes or args.spokes < 1:
         raise LabError("spoke scale needs --spokes N (the total number of spokes)")
-    out_dir = Path(args.out or f"scale-{args.spokes}")
+    out_dir = prepare_out_dir(Path(args.out or f"scale-{args.spokes}"), args.force)
     topo = grow(args.topology, args.spokes, out_dir, args.like)
     lab = load_lab(topo)
     out.print(f"{topo}: {len(lab.sites) - 1} spokes on {lab.hub().name}'s "
@@ -181,8 +181,14 @@ def _rehearse(args, before: Path, after: Path, intent, title: str) -> int:
             backend.down(name)
     if args.format != "json":  # the verdicts first: a report that cannot be written must not hide them
         _print_rehearsal(r, args.format)
-    report = write_file(Path(args.report or Path("build") / f"rehearsal-{name}.html"), html_report(r, new))
-    write_file(report.with_suffix(".json"), r.to_json())
+    try:
+        report = write_file(Path(args.report or Path("build") / f"rehearsal-{name}.html"), html_report(r, new))
+        write_file(report.with_suffix(".json"), r.to_json())
+    except LabError as e:  # the verdict stands; only the report is missing
+        err.print(f"report not written: {e}", markup=False, soft_wrap=True)
+        if args.format == "json":
+            print_json({"verdict": r.verdict})
+        return 0 if r.ok else 1
     if args.format == "json":  # the document written beside the report, and where the report is
         print_json(json.loads(r.to_json()) | {"report": str(report)})
     else:

@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="validate the topology and every config, then the pre-flight checks across sites")
     c.add_argument("--strict", action="store_true", help="exit 1 when a statement is not emulated by the stand-in")
     c.add_argument("--coverage", action="store_true", help="list every statement: emulated, inert, not-emulated "
-                   "or invalid, with file:line and why")
+                   "or invalid, with file:line and why (the statements only: no pre-flight)")
     listing_format(c)
 
     r = sub.add_parser("render", help="print or write what a node's stand-in is configured with")

@@ -68,7 +68,9 @@ def cmd_parse(args) -> int:
     text = read_config(path)  # size, encoding and file-type limits as for configs
     try:
         parsed = parse_any(args.answers, text)
-    except (UnknownField, CliError) as e:
+    except CliError as e:
+        raise LabError(f"--command {args.answers!r}: {e}") from None
+    except UnknownField as e:
         raise LabError(f"{path}: {e}") from None
     data = as_data(parsed)
     if args.format == "json":

@@ -7,9 +7,6 @@ from .clab import ContainerlabProvider
 from .netns import NetnsProvider
 from .provider import Provider
 
-NAMES = (NetnsProvider.name, ContainerlabProvider.name)
-
-
 def for_state(provider: str, topology: str) -> Provider:
     if provider == ContainerlabProvider.name:
         return ContainerlabProvider(Path(topology))

@@ -41,3 +41,19 @@ def test_render_out_refuses_a_file_and_a_symlink(tmp_path):
     link.symlink_to(tmp_path / "elsewhere")
     res = nhtb("-t", str(THREE_SITE), "render", "corporate", "--out", str(link))
     assert res.returncode == 1 and "symbolic link" in res.stderr and not (tmp_path / "elsewhere").exists()
+
+
+def test_a_file_that_cannot_be_written_is_an_error_and_leaves_no_temporary_file(tmp_path):
+    out = tmp_path / "out"
+    (out / "plan.json").mkdir(parents=True)  # a folder where a file must go
+    res = nhtb("-t", str(THREE_SITE), "render", "corporate", "--out", str(out), "--force")
+    assert res.returncode == 1 and "Traceback" not in res.stderr and "plan.json" in res.stderr, res.stderr
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_spoke_scale_refuses_a_non_empty_folder_unless_forced(tmp_path):
+    out = tmp_path / "scale"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    res = nhtb("-t", str(THREE_SITE), "spoke", "scale", "--spokes", "3", "--out", str(out))
+    assert res.returncode == 1 and "not empty" in res.stderr
