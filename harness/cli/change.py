@@ -127,6 +127,8 @@ def rehearsal_listing(r: Rehearsal) -> Listing:
                                                       for d in r.judgement.differences),
                                               f": {sum(1 for h in r.held.values() if h.get('connected'))} of "
                                               f"{len(r.held)} connections")),
+        ("not emulated (not covered)", judged(not r.touched, f": {len(r.not_emulated)} statement(s)",
+                                              [f"added by the change: {t}" for t in r.touched])),
         (f"against the intent ({r.intent.source})",
          judged(r.judgement.ok, f": {len(r.judgement.differences)} difference(s)",
                 [f"not in the intent: {d}" for d in r.judgement.unexpected]

@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from ..errors import LabError
 from ..render.nftables import TRACE_TERMS, trace_table
+from ..model.ledger import not_emulated
 from ..verify.checks import CheckResult
 from ..verify.diagnose import TITLES, Diagnosis, diagnose
 from ..verify.suite import verify as verify_lab
@@ -44,12 +45,16 @@ def cmd_verify(args) -> int:
         print_json(verification_document(results))
     else:
         print_listing(verification_listing(name, results), args.format)
+    uncovered = not_emulated(model)
+    for line in uncovered:  # a verdict never hides what it did not cover (stderr keeps JSON clean)
+        (err if args.format == "json" else out).print(f"not covered (not emulated): {line}", markup=False, soft_wrap=True)
     failed = [r for r in results if not r.ok]
     if failed:
         err.print(f"{len(failed)} of {len(results)} checks failed")
         return 1
     if args.format != "json":
-        out.print(f"lab {name} verified: {len(results)} checks passed")
+        out.print(f"lab {name} verified: {len(results)} checks passed"
+                  + (f"; {len(uncovered)} statement(s) not emulated, not covered" if uncovered else ""))
     return 0
 
 

@@ -164,6 +164,13 @@ def as_records(entries: list[Entry]) -> list[dict]:
     return out
 
 
+def not_emulated(lab) -> list[str]:
+    """`file:line: statement` of every statement the stand-in does not emulate: what a verdict on
+    this lab does not cover."""
+    return [f"{e.file}:{e.line}: {e.statement}" for es in lab_ledger(lab).values() for e in es
+            if e.class_ == "not-emulated"]
+
+
 def lab_ledger(lab) -> dict[str, list[Entry]]:
     """Every site's statements classified (by the grammar), node -> entries, in file order. A
     statement SRX 24.4 no longer accepts is for the caller to judge: a warning on a stand-in, an

@@ -20,6 +20,7 @@ from ..drivers.base import NodeDriver
 from ..model.change import CHANGE_FILE
 from ..junos.nhtb import rows as nhtb_rows
 from ..model.lab import Lab, load_lab
+from ..model.ledger import not_emulated
 from ..model.topology import lan_host_pairs
 from ..progress import Progress
 from ..render.diff import diff
@@ -125,6 +126,8 @@ class Rehearsal:
     intent: Intent = field(default_factory=Intent)
     judgement: Judgement = field(default_factory=lambda: Judgement([], [], []))
     held: dict[str, dict] = field(default_factory=dict)  # TCP connections held across the change
+    not_emulated: list[str] = field(default_factory=list)  # file:line: statement, after the change
+    touched: list[str] = field(default_factory=list)  # of those, the ones the change added
 
     @property
     def new_spoke_ok(self) -> bool:
@@ -137,7 +140,7 @@ class Rehearsal:
     @property
     def verdict(self) -> str:
         unmeasured = [d for d in self.judgement.differences if d.split(" ", 1)[0].endswith("-unmeasured")]
-        return self.judgement.verdict(all(c.ok for c in self.checks), unmeasured)
+        return self.judgement.verdict(all(c.ok for c in self.checks), unmeasured + self.touched)
 
     @property
     def ok(self) -> bool:
@@ -241,9 +244,12 @@ def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str],
         diag = diagnose(new, drivers)
     seconds["total"] = round(time.monotonic() - t0, 1)
     added = applied.get("added", [])
+    uncovered = not_emulated(new)
+    before_texts = {line.split(": ", 1)[1] for line in not_emulated(old)}
+    touched = [line for line in uncovered if line.split(": ", 1)[1] not in before_texts]
     return Rehearsal(title or str(after), name, added, [new.host_address(n) for n in added if n in new.hosts],
                      applied, snap_before, snap_after, compare(snap_before, snap_after, lost), results, diag,
-                     seconds, intent, judgement, held)
+                     seconds, intent, judgement, held, uncovered, touched)
 
 
 # ---- HTML report ---------------------------------------------------------------------------------
@@ -332,6 +338,7 @@ Timings: {', '.join(f'{k} {v}s' for k, v in r.seconds.items())}.</p>
 <h2>Reachability after</h2>{_matrix(r.after.reach, hosts)}
 <h2>Blast radius</h2>{'<p>none</p>' if not impact else '<ul>' + ''.join(f'<li>{html.escape(i)}</li>' for i in impact) + '</ul>'}
 <h2>Against the intent</h2>{_judgement_html(r)}
+<h2>Not covered: statements the stand-in does not emulate</h2>{'<p>none</p>' if not r.not_emulated else '<ul>' + ''.join(f'<li>{html.escape(x)}{" (added by the change)" if x in r.touched else ""}</li>' for x in r.not_emulated) + '</ul>'}
 {diag}
 <h2>Verification</h2><table><tr><th>step</th><th>node</th><th>result</th><th>seen</th></tr>{checks}</table>
 </body></html>

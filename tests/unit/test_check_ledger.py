@@ -56,3 +56,13 @@ def test_an_obsolete_statement_is_an_error_on_a_vsrx_node(lab_copy):
     topo.write_text(yaml.safe_dump(doc, sort_keys=False))
     res = nhtb("-t", str(topo), "check")
     assert res.returncode == 1 and "westford.junos:137: security policies" in res.stderr, res.stderr
+
+
+def test_what_a_verdict_does_not_cover_is_named_by_file_and_line(lab_copy):
+    from harness.model.lab import load_lab
+    from harness.model.ledger import not_emulated
+
+    assert not_emulated(load_lab(THREE_SITE)) == []
+    line = edit(westford(lab_copy), "ike-policy ike-policy1;", "ike-policy ike-policy1; dead-peer-detection { interval 10; }")
+    uncovered = not_emulated(load_lab(lab_copy))
+    assert uncovered and all(f"westford.junos:{line}: " in u and "dead-peer-detection" in u for u in uncovered), uncovered
