@@ -45,6 +45,7 @@ class JunosSshDriver(NodeDriver):
         self._connect, self.user, self.password, self.ready_timeout = connect, user, password, ready_timeout
         self._ssh: paramiko.SSHClient | None = None
         self.fallbacks: list[str] = []  # commands read from text because the XML had an unknown element
+        self.text_only = False
 
     # ---- transport -------------------------------------------------------------------------------
     def _client(self) -> paramiko.SSHClient:
@@ -92,6 +93,8 @@ class JunosSshDriver(NodeDriver):
             self._ssh.close()
 
     def _xml_or_text(self, command: str, from_xml, from_text):
+        if self.text_only:  # a device (or a test) whose XML is not to be used: the text path alone
+            return from_text(self.cli(command))
         try:
             return from_xml(self.cli(f"{command} | display xml"))
         except UnknownField as e:
