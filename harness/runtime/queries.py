@@ -109,7 +109,7 @@ class NodeQueries:
         return {"lines": lines, "ping": ping}
 
     def tcp_handshake(self, lab_name: str, src: str, dst: str, address: str, port: int = 5002,
-                      timeout: float = 3.0) -> dict:
+                      timeout: float = 8.0) -> dict:
         """Whether a TCP connection from node `src` to address:port (answered in node `dst`) opens."""
         return tcp.handshake(self._ns(lab_name, src), self._ns(lab_name, dst), address, port, timeout)
 

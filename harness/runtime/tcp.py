@@ -58,7 +58,7 @@ def handshake(src_ns: str, dst_ns: str, address: str, port: int, timeout: float 
 
 
 def hold(pairs: list[tuple[str, str, str]], port: int, seconds: float, interval: float = 0.2,
-         connect_timeout: float = 3.0) -> dict[str, dict]:
+         connect_timeout: float = 8.0) -> dict[str, dict]:
     """For each (src_ns, dst_ns, address): a connection held for `seconds`, a byte sent and echoed
     back every `interval`. Per pair: connected, broken (an error after connecting), exchanges,
     and the longest gap between two answered exchanges (a stall)."""
