@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .files import WriteRefused
+
 REDACTED = "<redacted>"
 
 # Where a key shows in a statement or a raw line, whatever the message around it: the value after
@@ -49,3 +51,8 @@ class ConfigError(LabError):
         # The last guard: whatever a message quotes, no key leaves through an error.
         self.problems = [(src, redact(msg)) for src, msg in problems]
         super().__init__("\n".join(f"{src}: {msg}" if src else msg for src, msg in self.problems))
+
+
+# What a command reports as `message` and exit 1 (never a traceback): bad input, a failed step,
+# a file it would not write.
+USER_ERRORS = (LabError, WriteRefused)

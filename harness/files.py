@@ -10,12 +10,17 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import LabError
+
+
+class WriteRefused(Exception):
+    """A file or folder the harness will not or cannot write (a symlink, a file in the way, a full
+    disk): shown like bad input, `path: why`, never as a traceback. The lowest room: it imports
+    nothing of the harness; errors.USER_ERRORS names it beside LabError."""
 
 
 def _refuse_symlink(path: Path) -> None:
     if path.is_symlink():
-        raise LabError(f"{path}: is a symbolic link; nhtb-lab does not write through one")
+        raise WriteRefused(f"{path}: is a symbolic link; nhtb-lab does not write through one")
 
 
 def write_file(path: Path, text: str, secret: bool = False) -> Path:
@@ -37,7 +42,7 @@ def write_file(path: Path, text: str, secret: bool = False) -> Path:
     except BaseException as e:
         tmp.unlink(missing_ok=True)  # never a leftover (it may hold a key)
         if isinstance(e, OSError):
-            raise LabError(f"{path}: cannot write it: {e.strerror or e}") from None
+            raise WriteRefused(f"{path}: cannot write it: {e.strerror or e}") from None
         raise
     return path
 
@@ -45,15 +50,15 @@ def write_file(path: Path, text: str, secret: bool = False) -> Path:
 def prepare_out_dir(path: Path, force: bool = False) -> Path:
     """An output folder ready to write into: created when missing; an existing non-empty folder
     only with `force` (its files are then overwritten, none removed). A file or a symlink in the
-    way, or a path the system refuses (too long, a file as a parent), is a LabError naming it."""
+    way, or a path the system refuses (too long, a file as a parent), is a WriteRefused naming it."""
     path = Path(path)
     try:
         _refuse_symlink(path)
         if path.exists() and not path.is_dir():
-            raise LabError(f"{path}: exists and is not a folder")
+            raise WriteRefused(f"{path}: exists and is not a folder")
         if path.is_dir() and any(path.iterdir()) and not force:
-            raise LabError(f"{path}: exists and is not empty (choose another folder, or --force to write into it)")
+            raise WriteRefused(f"{path}: exists and is not empty (choose another folder, or --force to write into it)")
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise LabError(f"{path}: cannot use it as the output folder: {e.strerror or e}") from None
+        raise WriteRefused(f"{path}: cannot use it as the output folder: {e.strerror or e}") from None
     return path

@@ -6,7 +6,7 @@ render; `lab`: up, down, inspect, exec, ssh; `show`: show, log; `verify`: verify
 and node a command means."""
 from __future__ import annotations
 
-from ..errors import LabError
+from ..errors import USER_ERRORS
 from . import change, config, lab, show, verify
 from .output import err
 from .parser import build_parser
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.verb](args)
-    except LabError as e:
+    except USER_ERRORS as e:
         err.print(str(e), markup=False, soft_wrap=True)
         return 1
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from ..drivers import for_lab
-from ..errors import LabError
+from ..errors import USER_ERRORS, LabError
 from ..files import prepare_out_dir, write_file
 from ..model.change import change_script, write_changed_lab
 from ..model.faults import apply_fault, load_faults
@@ -141,7 +141,7 @@ def cmd_rehearse(args) -> int:
     """Exit 0 only for INTENT MATCHED, 1 for another verdict, 2 for an error before any verdict."""
     try:
         return _cmd_rehearse(args)
-    except LabError as e:
+    except USER_ERRORS as e:
         err.print(str(e), markup=False, soft_wrap=True)
         err.print("rehearsal: no verdict (an error before the change could be judged)")
         return 2
@@ -186,7 +186,7 @@ def _rehearse(args, before: Path, after: Path, intent, title: str) -> int:
     try:
         report = write_file(Path(args.report or Path("build") / f"rehearsal-{name}.html"), html_report(r, new))
         write_file(report.with_suffix(".json"), r.to_json())
-    except LabError as e:  # the verdict stands; only the report is missing
+    except USER_ERRORS as e:  # the verdict stands; only the report is missing
         err.print(f"report not written: {e}", markup=False, soft_wrap=True)
         if args.format == "json":
             print_json({"verdict": r.verdict})

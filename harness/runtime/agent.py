@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from ..errors import LabError
+from ..errors import USER_ERRORS, LabError
 from . import probe
 from .local import LocalRuntime
 from .relay import splice
@@ -100,7 +100,7 @@ class Handler(socketserver.StreamRequestHandler):
             self.send({"result": self.dispatch(method, params, progress)})
         except Cancelled:
             pass
-        except LabError as e:
+        except USER_ERRORS as e:
             self.send({"error": str(e), "kind": type(e).__name__})
         except Exception as e:  # a bug: the host shows it rather than hanging
             self.send({"error": f"agent error in {method}: {e}\n{traceback.format_exc()}", "kind": "bug"})
@@ -108,7 +108,7 @@ class Handler(socketserver.StreamRequestHandler):
     def relay(self, p: dict) -> None:
         try:
             far = self.runtime.mgmt_socket(**p)
-        except LabError as e:
+        except USER_ERRORS as e:
             self.send({"error": str(e), "kind": type(e).__name__})
             return
         far.settimeout(None)

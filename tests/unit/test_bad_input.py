@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ConfigError, LabError
-from harness.files import prepare_out_dir, write_file
+from harness.errors import ConfigError
+from harness.files import WriteRefused, prepare_out_dir, write_file
 from harness.model.change import CHANGE_FILE
 from harness.model.faults import apply_fault, load_faults
 from harness.model.lab import load_lab
@@ -371,9 +371,9 @@ def test_a_planted_tmp_symlink_is_not_written_through(tmp_path):
 def test_a_symlinked_output_folder_is_refused(tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
-    with pytest.raises(LabError, match="symbolic link"):
+    with pytest.raises(WriteRefused, match="symbolic link"):
         write_file(tmp_path / "link" / "x.conf", "x")
-    with pytest.raises(LabError, match="symbolic link"):
+    with pytest.raises(WriteRefused, match="symbolic link"):
         prepare_out_dir(tmp_path / "link", force=True)
 
 
@@ -382,14 +382,14 @@ def test_prepare_out_dir(tmp_path):
     full = tmp_path / "full"
     full.mkdir()
     (full / "x").write_text("x")
-    with pytest.raises(LabError, match="not empty"):
+    with pytest.raises(WriteRefused, match="not empty"):
         prepare_out_dir(full, force=False)
     assert prepare_out_dir(full, force=True) == full and (full / "x").exists()
-    with pytest.raises(LabError, match="is not a folder"):
+    with pytest.raises(WriteRefused, match="is not a folder"):
         prepare_out_dir(full / "x", force=True)
-    with pytest.raises(LabError, match=re.escape(str(full / "x" / "below"))):
+    with pytest.raises(WriteRefused, match=re.escape(str(full / "x" / "below"))):
         prepare_out_dir(full / "x" / "below", force=False)
-    with pytest.raises(LabError, match="cannot use it"):
+    with pytest.raises(WriteRefused, match="cannot use it"):
         prepare_out_dir(tmp_path / ("y" * 300), force=False)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..conftest import REPO
 
 HARNESS = REPO / "harness"
-LAYERS = {"errors": 0, "files": 0, "progress": 0, "parse": 1, "model": 2, "render": 3, "runtime": 4,
+LAYERS = {"files": 0, "errors": 0.5, "progress": 0.5, "parse": 1, "model": 2, "render": 3, "runtime": 4,
           "junos": 4.5, "drivers": 5, "verify": 6, "cli": 7}
 
 
