@@ -11,7 +11,7 @@ from ..conftest import REPO
 
 HARNESS = REPO / "harness"
 LAYERS = {"files": 0, "errors": 0.5, "progress": 0.5, "parse": 1, "model": 2, "render": 3, "runtime": 4,
-          "junos": 4.5, "drivers": 5, "verify": 6, "cli": 7}
+          "junos": 3.5, "drivers": 5, "verify": 6, "cli": 7}
 
 
 def module_name(path: Path) -> str:
