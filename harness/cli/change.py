@@ -8,6 +8,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 
+import yaml
 from rich.markup import escape
 from rich.text import Text
 
@@ -18,12 +19,14 @@ from ..model.change import change_script, write_changed_lab
 from ..model.faults import apply_fault, load_faults
 from ..model.lab import Lab, load_lab
 from ..model.preflight import preflight
+from ..model.decommission import remove_spoke
 from ..model.spoke import SpokeRequest, add_spoke, grow
+from ..render.diff import diff
 from ..runtime import backend
 from ..verify.diagnose import TITLES
 from ..parse.sources import Source, resolve
-from ..verify.intent import load_intent
-from ..verify.rehearse import Rehearsal, html_report, read_change, rehearse_change
+from ..verify.intent import derived_intent, load_intent
+from ..verify.rehearse import INTENT_FILE, Rehearsal, html_report, read_change, rehearse_change
 from .output import Listing, ProgressPrinter, columns, err, out, print_json, print_listing, verdict, warn_preflight
 from .target import load
 
@@ -48,9 +51,44 @@ def cmd_fault(args) -> int:
     return 0
 
 
+def _write_change(args, base: Lab, change, out_dir: Path) -> int:
+    """The change as a folder (changed configs, topology, the commands, and the intent the config
+    difference implies), printed as the commands to paste; bad input leaves nothing behind."""
+    created = not out_dir.exists()
+    prepare_out_dir(out_dir, args.force)
+    try:
+        topo = write_changed_lab(args.topology, change, out_dir)
+        new = load_lab(topo)
+        intent = derived_intent(base, new, diff(base, new))
+        write_file(out_dir / INTENT_FILE, f"# What `{change.title}` is meant to do (derived from the configs' "
+                   "difference; edit it to say more).\n" + yaml.safe_dump(intent.as_dict(), sort_keys=False))
+    except BaseException:
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    script = write_file(out_dir / "change.set", change_script(change))
+    findings = preflight(new)
+    warn_preflight(findings)
+    out.print(change_script(change), soft_wrap=True, markup=False)
+    out.print(f"wrote {out_dir}/: {topo.name}, lab/ ({', '.join(sorted(p.name for p in (out_dir / 'lab').iterdir()))}), "
+              f"{script.name}, {INTENT_FILE}; rehearse it with: nhtb-lab rehearse {out_dir}")
+    if findings and not args.allow_findings:
+        err.print(f"{len(findings)} pre-flight finding(s): the change would not work as written "
+                  "(--allow-findings keeps it, to rehearse the mistake)")
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        return 1
+    return 0
+
+
 def cmd_spoke(args) -> int:
     if args.action == "scale":
         return _spoke_scale(args)
+    if args.action == "remove":
+        if not args.spoke:
+            raise LabError("spoke remove needs the spoke's NAME")
+        lab = load(args)
+        return _write_change(args, lab, remove_spoke(lab, args.spoke), Path(args.out or f"remove-{args.spoke}"))
     for opt in ("spoke_name", "public", "lan", "tunnel_ip"):
         if not getattr(args, opt):
             raise LabError(f"spoke add needs --{opt.replace('spoke_', '').replace('_', '-')}")
@@ -64,29 +102,7 @@ def cmd_spoke(args) -> int:
     if not req.nhtb and like is not None:  # a Junos peer announces its next hop; anything else needs a static entry
         req = replace(req, nhtb="auto" if like.os == "junos" else "static")
     change = add_spoke(lab, req)  # an unknown --like is refused here, naming the spokes there are
-    out_dir = Path(args.out or f"spoke-{req.name}")
-    created = not out_dir.exists()
-    prepare_out_dir(out_dir, args.force)
-    try:
-        topo = write_changed_lab(args.topology, change, out_dir)
-        new = load_lab(topo)
-    except BaseException:
-        if created:
-            shutil.rmtree(out_dir, ignore_errors=True)  # bad input leaves nothing behind
-        raise
-    script = write_file(out_dir / "change.set", change_script(change))
-    findings = preflight(new)
-    warn_preflight(findings)
-    out.print(change_script(change), soft_wrap=True, markup=False)
-    out.print(f"wrote {out_dir}/: {topo.name}, lab/ ({', '.join(sorted(p.name for p in (out_dir / 'lab').iterdir()))}), "
-              f"{script.name}; rehearse it with: nhtb-lab rehearse {out_dir}")
-    if findings and not args.allow_findings:
-        err.print(f"{len(findings)} pre-flight finding(s): the change would not work as written "
-                  "(--allow-findings keeps it, to rehearse the mistake)")
-        if created:
-            shutil.rmtree(out_dir, ignore_errors=True)
-        return 1
-    return 0
+    return _write_change(args, lab, change, Path(args.out or f"spoke-{req.name}"))
 
 
 def _spoke_scale(args) -> int:
@@ -106,27 +122,23 @@ def _default_like(lab: Lab) -> str:
 
 
 def rehearsal_listing(r: Rehearsal) -> Listing:
-    """The rehearsal's verdicts, a row each; what a verdict is about follows it on lines of its own."""
-    lost = sum(v[0] for v in r.impact.lost_pings.values() if v[0] > 0)
-    sent = sum(v[1] for v in r.impact.lost_pings.values())
+    """The rehearsal's verdicts, a row each; what a verdict is about follows it on lines of its own.
+    The blast radius is every difference by what it concerns, each marked by the intent."""
+    lost, sent = r.pings_lost
     failed = [c for c in r.checks if not c.ok]
 
     def judged(ok: bool, head: str = "", lines=()) -> Text:
         return verdict(ok) + head + "".join(f"\n{x}" for x in lines)
 
+    radius = [(area, judged(all(ok for _, ok in items), f": {len(items)} difference(s)" if items else ": none",
+                            [f"{d}{'' if ok else '   <- not in the intent'}" for d, ok in items]))
+              for area, items in r.blast_radius().items()]
     return Listing(f"rehearsal of {r.change}", columns("", "result"), [
         ("new node(s)", ", ".join(r.new_nodes) or "-"),
-        ("new spoke verified", judged(r.new_spoke_ok)),
         ("verification suite", judged(not failed, f": {len(r.checks) - len(failed)} of {len(r.checks)} checks passed")),
-        ("existing SAs re-negotiated", judged(not r.impact.renegotiated, lines=r.impact.renegotiated)),
-        ("routes or NHTB changed", judged(not r.impact.routes_changed, lines=r.impact.routes_changed)),
-        ("pings lost during the change", judged(lost == 0 and not r.impact.unmeasured, f": {lost} of {sent}",
-                                                (f"not measured: {p}" for p in r.impact.unmeasured))),
-        ("reachability lost", judged(not r.impact.unreachable, lines=r.impact.unreachable)),
-        ("TCP held across the change", judged(not any(d.startswith(("tcp-broken", "tcp-stalled", "tcp-unmeasured"))
-                                                      for d in r.judgement.differences),
-                                              f": {sum(1 for h in r.held.values() if h.get('connected'))} of "
-                                              f"{len(r.held)} connections")),
+        *radius,
+        ("pings during the change", f"{lost} of {sent} lost"),
+        ("TCP connections held", f"{sum(1 for h in r.held.values() if h.get('connected'))} of {len(r.held)}"),
         ("not emulated (not covered)", judged(not r.touched, f": {len(r.not_emulated)} statement(s)",
                                               [f"added by the change: {t}" for t in r.touched])),
         (f"against the intent ({r.intent.source})",
@@ -159,6 +171,8 @@ def _cmd_rehearse(args) -> int:
             except (FileNotFoundError, ValueError, KeyError) as e:
                 raise LabError(f"rehearse: {e}") from None
             title = meta.get("title", args.change)
+            if intent is None and (Path(args.change) / INTENT_FILE).exists():  # what the folder says it is for
+                intent = load_intent(Path(args.change) / INTENT_FILE)
         else:
             sources = [resolve(args.before, Path(args.topology), "HEAD"), resolve(args.after, Path(args.topology), "worktree")]
             before, after = sources[0].topology, sources[1].topology

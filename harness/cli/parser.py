@@ -100,8 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--detail", action="store_true", help="every chain and rule each packet went through")
 
     sp = sub.add_parser("spoke", help="`spoke add`: generate a new spoke like an existing one, and the change on the "
-                        "others; `spoke scale`: a lab with N spokes on the one hub st0")
-    sp.add_argument("action", choices=["add", "scale"], help="add: one spoke; scale: a lab grown to --spokes N")
+                        "others; `spoke remove NAME`: decommission one; `spoke scale`: a lab with N spokes on the "
+                        "one hub st0")
+    sp.add_argument("action", choices=["add", "remove", "scale"],
+                    help="add: one spoke; remove: decommission NAME; scale: a lab grown to --spokes N")
+    sp.add_argument("spoke", nargs="?", metavar="NAME", help="for remove: the spoke to decommission")
     sp.add_argument("--name", dest="spoke_name", help="the new spoke's node name")
     sp.add_argument("--public", metavar="A.B.C.D/30", help="its Internet address and prefix")
     sp.add_argument("--lan", metavar="P/LEN", help="its LAN")
@@ -109,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--spokes", type=int, help="for scale: how many spokes in total")
     sp.add_argument("--like", help="the spoke to duplicate (default: the first spoke)")
     sp.add_argument("--nhtb", choices=["static", "auto"], help="default: auto for a Junos spoke, static otherwise")
-    sp.add_argument("--out", help="the folder to write (default: spoke-NAME)")
+    sp.add_argument("--out", help="the folder to write (default: spoke-NAME, or remove-NAME)")
     sp.add_argument("--allow-findings", action="store_true", help="keep a change the pre-flight says will not work")
     sp.add_argument("--force", action="store_true", help="write into --out even when it is not empty")
 
@@ -119,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "--before/--after")
     rh.add_argument("--before", help="a folder laid out like the repository, or a git ref (default: HEAD)")
     rh.add_argument("--after", help="the same, or `worktree` (default: the working tree)")
-    rh.add_argument("--intent", help="YAML: `expect:` and `allow:` patterns of differences (default: what the "
-                    "configs' difference implies)")
+    rh.add_argument("--intent", help="YAML: `expect:` and `allow:` patterns of differences (default: the change "
+                    "folder's intent.yml, else what the configs' difference implies)")
     rh.add_argument("--name", help="lab name for the rehearsal (default: <lab>-rehearsal)")
     rh.add_argument("--runtime", choices=["auto", "native", "vm"], default=os.environ.get("NHTB_RUNTIME", "auto"))
     rh.add_argument("--keep", action="store_true", help="leave the rehearsal lab running afterwards")

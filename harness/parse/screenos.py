@@ -35,7 +35,7 @@ def parse_screenos(text: str, file: str) -> ParsedConfig:
             raise ConfigError(f"unknown command '{cmd}' (expected set, unset or exit)", src)
         if not args:
             raise ConfigError(f"'{cmd}' needs arguments", src)
-        if not context and len(args) == 3 and args[:2] == ("policy", "id"):
+        if cmd == "set" and not context and len(args) == 3 and args[:2] == ("policy", "id"):
             context = args  # `set policy id N`: enter the policy's context
             continue
         path = context + args

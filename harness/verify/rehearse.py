@@ -21,7 +21,7 @@ from ..model.change import CHANGE_FILE
 from ..junos.nhtb import rows as nhtb_rows
 from ..model.lab import Lab, load_lab
 from ..model.ledger import not_emulated
-from ..model.topology import lan_host_pairs
+from ..model.topology import LanHost, lan_host_pairs
 from ..progress import Progress
 from ..render.diff import diff
 from .checks import CheckResult
@@ -31,6 +31,11 @@ from .suite import verify
 
 PING_INTERVAL = 0.2  # the background pings during the change, as `ping -i 0.2`
 CHECK_TIMEOUT = 8.0
+INTENT_FILE = "intent.yml"  # in a change folder: what the change is meant to do
+# A difference's kind (its first word, up to the dash) -> what it concerns, in report order.
+BLAST_AREAS = {"ike": "IKE and IPsec SAs", "ipsec": "IKE and IPsec SAs", "nhtb": "NHTB table", "route": "routes",
+               "reach": "reachability (ICMP, TCP)", "pings": "pings during the change",
+               "tcp": "TCP held across the change"}
 
 
 @dataclass
@@ -71,46 +76,6 @@ def snapshot(lab: Lab, drivers: dict[str, NodeDriver]) -> Snapshot:
 
 
 @dataclass
-class Impact:
-    renegotiated: list[str] = field(default_factory=list)  # "site/vpn: IKE SA|IPsec SA ..."
-    routes_changed: list[str] = field(default_factory=list)
-    nhtb_changed: list[str] = field(default_factory=list)
-    lost_pings: dict[str, tuple[int, int]] = field(default_factory=dict)  # pair -> (lost, sent); (-1, 0): not measured
-    unreachable: list[str] = field(default_factory=list)  # reachable before, not after
-
-    @property
-    def unmeasured(self) -> list[str]:
-        return [p for p, (lost, _) in self.lost_pings.items() if lost < 0]
-
-    @property
-    def none(self) -> bool:
-        return not (self.renegotiated or self.routes_changed or self.unreachable or self.unmeasured
-                    or any(lost for lost, _ in self.lost_pings.values()))
-
-
-def compare(before: Snapshot, after: Snapshot, lost: dict[str, tuple[int, int]]) -> Impact:
-    """What the change did to what existed before it."""
-    imp = Impact(lost_pings=lost)
-    for kind, b, a in (("IKE SA cookies", before.ike, after.ike), ("IPsec SA SPIs", before.ipsec, after.ipsec)):
-        for site, vpns in b.items():
-            for vpn, ident in vpns.items():
-                now = a.get(site, {}).get(vpn)
-                if now != ident:
-                    imp.renegotiated.append(f"{site}/{vpn}: {kind} {ident} -> {now or 'gone'}")
-    for site, routes in before.routes.items():
-        for prefix, text in routes.items():
-            now = after.routes.get(site, {}).get(prefix)
-            if now != text:
-                imp.routes_changed.append(f"{site} {prefix}: {text} -> {now}")
-    for site, entries in before.nhtb.items():
-        gone = set(entries) - set(after.nhtb.get(site, []))
-        imp.nhtb_changed += [f"{site}: {e} removed" for e in sorted(gone)]
-    imp.routes_changed += imp.nhtb_changed
-    imp.unreachable = [p for p, ok in before.reach.items() if ok and not after.reach.get(p, False)]
-    return imp
-
-
-@dataclass
 class Rehearsal:
     change: str
     lab: str
@@ -119,7 +84,7 @@ class Rehearsal:
     applied: dict
     before: Snapshot
     after: Snapshot
-    impact: Impact
+    pings: dict[str, tuple[int, int]]  # pair -> (lost, sent) during the change; (-1, 0): not measured
     checks: list[CheckResult]
     diagnosis: Diagnosis | None
     seconds: dict[str, float]
@@ -136,6 +101,20 @@ class Rehearsal:
 
     def _concerns_new(self, c: CheckResult) -> bool:
         return c.node in self.new_nodes or any(a in c.step.split() for a in self.new_addresses)
+
+    @property
+    def pings_lost(self) -> tuple[int, int]:
+        """(lost, sent) over every pair that was measured."""
+        measured = [v for v in self.pings.values() if v[0] >= 0]
+        return sum(v[0] for v in measured), sum(v[1] for v in measured)
+
+    def blast_radius(self) -> dict[str, list[tuple[str, bool]]]:
+        """Every difference by what it concerns, each with whether the intent declares it."""
+        unexpected = set(self.judgement.unexpected)
+        out: dict[str, list[tuple[str, bool]]] = {area: [] for area in BLAST_AREAS.values()}
+        for d in self.judgement.differences:
+            out[BLAST_AREAS[d.split("-", 1)[0]]].append((d, d not in unexpected))
+        return out
 
     @property
     def verdict(self) -> str:
@@ -163,19 +142,20 @@ def read_change(folder: Path) -> tuple[Path, Path, dict]:
     return topo, Path(meta["base"]), meta
 
 
-def _ping_during(drivers: dict[str, NodeDriver], lab: Lab, seconds: float) -> tuple[list[threading.Thread], dict]:
-    """Ping every pair of existing LAN hosts continuously for `seconds`, in the background."""
+def _ping_during(drivers: dict[str, NodeDriver], pairs: list[tuple[LanHost, LanHost]],
+                 seconds: float) -> tuple[list[threading.Thread], dict]:
+    """Ping every pair of LAN hosts continuously for `seconds`, in the background."""
     results: dict[str, tuple[int, int]] = {}
     count = max(1, math.ceil(seconds / PING_INTERVAL))
 
-    def run(a: str, b: str) -> None:
+    def run(a: str, b: str, address: str) -> None:
         try:
-            r = drivers[a].ping(lab.host_address(b), count=count)
+            r = drivers[a].ping(address, count=count)
             results[f"{a} -> {b}"] = (r.transmitted - r.received, r.transmitted)
-        except Exception:  # noqa: BLE001 - not measured is not "nothing lost": compare() says so
+        except Exception:  # noqa: BLE001 - not measured is not "nothing lost": the judgement says so
             results[f"{a} -> {b}"] = (-1, 0)
 
-    threads = [threading.Thread(target=run, args=(a.host, b.host), daemon=True) for a, b in lan_host_pairs(lab)]
+    threads = [threading.Thread(target=run, args=(a.host, b.host, b.address), daemon=True) for a, b in pairs]
     for t in threads:
         t.start()
     return threads, results
@@ -189,10 +169,11 @@ def rehearse(folder: Path, runtime, for_lab: Callable[[str], dict[str, NodeDrive
                            meta.get("title", str(folder)))
 
 
-def _hold_during(runtime, lab: Lab, name: str, seconds: float) -> tuple[threading.Thread, dict]:
+def _hold_during(runtime, name: str, lan_pairs: list[tuple[LanHost, LanHost]],
+                 seconds: float) -> tuple[threading.Thread, dict]:
     """A TCP connection between every pair of LAN hosts, held open while the change goes in."""
     held: dict[str, dict] = {}
-    pairs = [[a.host, b.host, b.address] for a, b in lan_host_pairs(lab)]
+    pairs = [[a.host, b.host, b.address] for a, b in lan_pairs]
 
     def run() -> None:
         try:
@@ -224,8 +205,10 @@ def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str],
     snap_before = snapshot(old, drivers)
     progress("rehearse", f"applying the change in place while every pair of LAN hosts pings and holds a TCP "
                          f"connection for {watch_seconds:g}s")
-    pingers, lost = _ping_during(drivers, old, watch_seconds)
-    holder, held = _hold_during(runtime, old, name, watch_seconds)
+    # The pairs that outlive the change: a host it removes loses everything, as its intent says.
+    staying = [(a, b) for a, b in lan_host_pairs(old) if a.host in new.hosts and b.host in new.hosts]
+    pingers, lost = _ping_during(drivers, staying, watch_seconds)
+    holder, held = _hold_during(runtime, name, staying, watch_seconds)
     time.sleep(1.0)  # some traffic before the change goes in
     t1 = time.monotonic()
     applied = runtime.apply(name, str(after), progress=progress)
@@ -248,7 +231,7 @@ def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str],
     before_texts = {line.split(": ", 1)[1] for line in not_emulated(old)}
     touched = [line for line in uncovered if line.split(": ", 1)[1] not in before_texts]
     return Rehearsal(title or str(after), name, added, [new.host_address(n) for n in added if n in new.hosts],
-                     applied, snap_before, snap_after, compare(snap_before, snap_after, lost), results, diag,
+                     applied, snap_before, snap_after, lost, results, diag,
                      seconds, intent, judgement, held, uncovered, touched)
 
 
@@ -314,11 +297,10 @@ def html_report(r: Rehearsal, lab_after: Lab) -> str:
     verdict = r.verdict  # never "safe": how the change compared with its intent
     checks = "".join(f"<tr class={'ok' if c.ok else 'bad'}><td>{html.escape(c.step)}</td><td>{c.node}</td>"
                      f"<td>{'ok' if c.ok else 'FAILED'}</td><td>{html.escape(c.seen)}</td></tr>" for c in r.checks)
-    impact = [*r.impact.renegotiated, *r.impact.routes_changed, *r.impact.unreachable,
-              *(f"{p}: {lost} of {sent} pings lost" if lost > 0 else f"{p}: pings during the change not measured"
-                for p, (lost, sent) in r.impact.lost_pings.items() if lost)]
-    lost_total = sum(lost for lost, _ in r.impact.lost_pings.values() if lost > 0)
-    sent_total = sum(sent for _, sent in r.impact.lost_pings.values())
+    lost_total, sent_total = r.pings_lost
+    radius = "".join(f"<h3>{html.escape(area)}</h3>" + ("<p>no difference</p>" if not items else "<ul>" + "".join(
+        f"<li class={'ok' if declared else 'bad'}>{html.escape(d)}{'' if declared else ' (not in the intent)'}</li>"
+        for d, declared in items) + "</ul>") for area, items in r.blast_radius().items())
     diag = ""
     if r.diagnosis and not r.diagnosis.healthy:
         d = r.diagnosis
@@ -331,12 +313,12 @@ table{{border-collapse:collapse;margin:.5em 0}} .ok{{background:#ebfbee}} .bad{{
 <h1>Rehearsal: {html.escape(r.change)}</h1>
 <p class=verdict>{verdict}</p>
 <p>New: {', '.join(r.new_nodes) or 'no node'}; new spoke verified: {'yes' if r.new_spoke_ok else 'no'}.
-Pings during the change: {lost_total} of {sent_total} lost. Existing SAs re-negotiated: {len(r.impact.renegotiated)}.
+Pings during the change: {lost_total} of {sent_total} lost. Differences: {len(r.judgement.differences)}, of which not in the intent: {len(r.judgement.unexpected)}.
 Timings: {', '.join(f'{k} {v}s' for k, v in r.seconds.items())}.</p>
 <h2>Topology after the change</h2>{topology_svg(lab_after, r.new_nodes)}
 <h2>Reachability before</h2>{_matrix(r.before.reach, hosts)}
 <h2>Reachability after</h2>{_matrix(r.after.reach, hosts)}
-<h2>Blast radius</h2>{'<p>none</p>' if not impact else '<ul>' + ''.join(f'<li>{html.escape(i)}</li>' for i in impact) + '</ul>'}
+<h2>Blast radius</h2>{radius}
 <h2>Against the intent</h2>{_judgement_html(r)}
 <h2>Not covered: statements the stand-in does not emulate</h2>{'<p>none</p>' if not r.not_emulated else '<ul>' + ''.join(f'<li>{html.escape(x)}{" (added by the change)" if x in r.touched else ""}</li>' for x in r.not_emulated) + '</ul>'}
 {diag}

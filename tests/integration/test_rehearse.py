@@ -32,10 +32,12 @@ def assert_clean(r):
     failed = [str(c) for c in r.checks if not c.ok]
     assert not failed, failed
     assert r.new_spoke_ok
-    assert r.impact.renegotiated == [], r.impact.renegotiated  # cookies and SPIs of every old SA unchanged
-    assert r.impact.routes_changed == [] and r.impact.unreachable == []
-    lost = {p: v for p, v in r.impact.lost_pings.items() if v[0]}
-    assert r.impact.lost_pings and not lost, lost
+    # Cookies and SPIs of every old SA, every old route and entry, every old pair's reachability unchanged.
+    harmful = [d for d in r.judgement.differences if d.split(" ")[0] in
+               ("ike-renegotiated", "ipsec-renegotiated", "route-changed", "route-gone", "nhtb-removed", "reach-lost")]
+    assert harmful == [], harmful
+    lost = {p: v for p, v in r.pings.items() if v[0]}
+    assert r.pings and not lost, lost
     assert r.ok
 
 

@@ -10,7 +10,7 @@ from harness.model.change import write_changed_lab
 from harness.model.lab import load_lab
 from harness.model.spoke import add_spoke
 from harness.render.diff import diff
-from harness.verify.intent import Intent, derived_intent, differences, judge, load_intent
+from harness.verify.intent import KINDS, Intent, derived_intent, differences, judge, load_intent
 from harness.verify.rehearse import Snapshot
 
 from ..conftest import BOSTON, THREE_SITE
@@ -109,3 +109,8 @@ def test_the_verdicts():
     assert judge([], intent).verdict() == UNDECLARED  # the declared renegotiation did not happen
     assert judge(["ike-renegotiated corporate/westford-vpn"], intent).verdict(
         unverifiable=["lab/corporate.junos:71: dead-peer-detection (not emulated)"]) == INCONCLUSIVE
+
+
+def test_every_kind_of_difference_has_a_place_in_the_blast_radius():
+    from harness.verify.rehearse import BLAST_AREAS
+    assert {k.split("-", 1)[0] for k in KINDS} == set(BLAST_AREAS)
