@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Interface
 
 from ..model.lab import Lab
-from ..model.topology import ends
+from ..model.topology import ends, peer_end
 from . import nftables, strongswan
 from .binding import binding_specs
 from .netplan import NodePlan, RoutePlan, TunnelPlan, lab_plan
@@ -77,6 +77,9 @@ class LabDiff:
     links_removed: tuple[str, ...] = ()
     vpns_added: frozenset[str] = frozenset()  # VPN end labels (site/vpn) new in the lab
     vpns_removed: frozenset[str] = frozenset()
+    # VPNs that stay but whose connection or key changed, both ends: cleared and renegotiated, as
+    # an SRX deletes the IKE and IPsec SAs of a gateway or VPN whose configuration a commit changes.
+    reconfigured: frozenset[str] = frozenset()
 
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.links_added or self.links_removed)
@@ -158,7 +161,19 @@ def diff(old: Lab, new: Lab) -> LabDiff:
             changed[node] = change
     labels = lambda lab: {e.label for s in lab.sites.values() for e in ends(s)}  # noqa: E731
     stay = set(kept)
+    added_vpns = frozenset(labels(new) - labels(old))
     return LabDiff(added, removed, changed,
                    tuple(sorted(_link_names(new, stay) - _link_names(old, stay))),
                    tuple(sorted(_link_names(old, stay) - _link_names(new, stay))),
-                   frozenset(labels(new) - labels(old)), frozenset(labels(old) - labels(new)))
+                   added_vpns, frozenset(labels(old) - labels(new)), _reconfigured(new, changed, added_vpns))
+
+
+def _reconfigured(new: Lab, changed: dict[str, NodeChange], added: frozenset[str]) -> frozenset[str]:
+    out = set()
+    for node, what in changed.items():
+        vpns = {c.removeprefix(strongswan.SECRET_PREFIX) for c in (*what.connections_loaded, *what.secrets_loaded)}
+        site_ends = ends(new.sites[node]) if node in new.sites else []
+        for end in (e for e in site_ends if e.vpn.name in vpns and e.label not in added):
+            peer = peer_end(new, end)
+            out |= {end.label} | ({peer.label} if peer else set())
+    return frozenset(out)

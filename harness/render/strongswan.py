@@ -94,13 +94,16 @@ def connections(site: Site) -> dict:
     return out
 
 
+SECRET_PREFIX = "ike-"  # a shared secret's id: the prefix and the VPN's name
+
+
 def secrets(site: Site, reveal: bool = True) -> dict:
     """vici load-shared structures: one IKE PSK per VPN, for the peer's address."""
     out = {}
     for vpn in site.vpns.values():
         gw = site.gateways[vpn.gateway]
         psk = site.ike_policies[gw.ike_policy].psk
-        out[f"ike-{vpn.name}"] = {
+        out[f"{SECRET_PREFIX}{vpn.name}"] = {
             "type": "IKE",
             "data": psk.reveal() if (psk and reveal) else "<hidden: --show-secrets prints it>",
             "owners": [str(gw.address)],

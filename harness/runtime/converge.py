@@ -61,6 +61,19 @@ def bring_up_vpns(lab: Lab, state: LabState, sessions: dict, broken: set[str], p
     return [label(a, b) for a, b in pairs], [label(a, b) for a, b in skipped]
 
 
+def clear_sas(lab: Lab, state: LabState, labels: frozenset[str], progress: Progress) -> None:
+    """Delete the IKE SA (and its IPsec SAs) at each VPN end in `labels`, as kmd does for a gateway
+    or VPN whose configuration a commit changed; the next negotiation uses the new keys."""
+    for end in (e for a, b in vpn_pairs(lab) for e in (a, b) if e.label in labels):
+        try:
+            s = daemons.session(state, end.site.name, timeout=10)
+            for _ in s.terminate({"ike": end.vpn.name, "force": "yes", "timeout": "-1"}):
+                pass
+            progress("renegotiate", f"{end.label}: IKE and IPsec SAs cleared")
+        except Exception as e:  # noqa: BLE001 - no SA to clear (it was down): nothing to do
+            progress("renegotiate", f"{end.label}: nothing cleared ({type(e).__name__})")
+
+
 def _table(lab_name: str, node: str) -> list[dict]:
     try:
         return json.loads((paths.node_dir(lab_name, node) / "nhtb.json").read_text())["entries"]

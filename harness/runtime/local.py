@@ -244,9 +244,12 @@ class LocalRuntime(NodeQueries):
         for node, what in report.items():
             progress("change", f"{node}: {', '.join(what)}")
         broken = self._not_waited_for(new, self._stand_ins(new))
+        if change.reconfigured:  # every end has its new keys by now: clear, then renegotiate below
+            with Phase("renegotiate", progress, timings):
+                converge.clear_sas(new, state, change.reconfigured, progress)
         with Phase("IKE", progress, timings):
             up, skipped = converge.bring_up_vpns(new, state, sessions, broken, progress, sa_timeout,
-                                                 only=set(change.vpns_added))
+                                                 only=set(change.vpns_added | change.reconfigured))
         with Phase("NHTB", progress, timings):
             converge.wait_for_bindings(new, state, self._stand_ins(new), broken, progress)
         if change.added or change.removed:

@@ -111,13 +111,11 @@ def derived_intent(old: Lab, new: Lab, change: LabDiff) -> Intent:
     for label in sorted(change.vpns_removed):
         expect += [f"ike-gone {label}", f"ipsec-gone {label}"]
         allow.append(f"nhtb-removed {label.split('/')[0]} * {label.split('/')[1]} *")
+    for label in sorted(change.reconfigured):
+        allow += [f"ike-renegotiated {label}", f"ipsec-renegotiated {label}"]
+    for host in _hosts_behind(old, new, change.reconfigured):  # traffic through a VPN that renegotiates pauses
+        allow += [f"pings-lost * -> {host}", f"pings-lost {host} -> *"]
     for node, what in change.changed.items():
-        vpns = {c.removeprefix("ike-") for c in (*what.connections_loaded, *what.secrets_loaded)}
-        site_ends = ends(new.sites[node]) if node in new.sites else []
-        for end in (e for e in site_ends if e.vpn.name in vpns and e.label not in change.vpns_added):
-            peer = peer_end(new, end)  # the other end of the VPN renegotiates with it
-            for label in [end.label] + ([peer.label] if peer else []):
-                allow += [f"ike-renegotiated {label}", f"ipsec-renegotiated {label}"]
         if what.routes_set or what.routes_removed:
             allow += [f"route-new {node} *", f"route-gone {node} *", f"route-changed {node} *"]
     for host in (h for h in change.added if h in new.hosts):
@@ -129,6 +127,16 @@ def derived_intent(old: Lab, new: Lab, change: LabDiff) -> Intent:
     if any(s in old.sites for s in change.removed):
         allow.append("route-gone * *")
     return Intent(expect, sorted(set(allow), key=allow.index))
+
+
+def _hosts_behind(old: Lab, new: Lab, labels: frozenset[str]) -> list[str]:
+    """The LAN hosts whose traffic crosses one of the VPN ends `labels`: a spoke's own host, and
+    every host when the end is the hub's."""
+    sites = {label.split("/")[0] for label in labels}
+    hub = new.hub()
+    if hub is not None and hub.name in sites:
+        sites = {s for s in sites if s != hub.name} or sites
+    return sorted({h for s in sites if s in new.sites and (h := new.lan_host(s)) and h in old.hosts})
 
 
 def differences(before, after, pings: dict[str, tuple[int, int]], held: dict[str, dict]) -> list[str]:

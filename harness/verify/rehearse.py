@@ -48,23 +48,25 @@ class Snapshot:
     tcp: dict[str, bool] = field(default_factory=dict)  # "src-host -> dst-host" -> a TCP handshake completed
 
 
-def _lans(lab: Lab) -> dict[str, str]:
-    """site -> its LAN prefix."""
-    return {s.name: str(s.lan_units()[0].addresses[0].network) for s in lab.sites.values() if s.lan_units()}
+def watched_prefixes(*labs: Lab) -> dict[str, set[str]]:
+    """site -> the prefixes whose route a snapshot reads there: every site's LAN and every static
+    route any of `labs` configures (but the default route), minus the site's own LANs."""
+    lans = {str(a.network) for lab in labs for s in lab.sites.values() for u in s.lan_units() for a in u.addresses}
+    routed = {str(r.prefix) for lab in labs for s in lab.sites.values() for r in s.routes if r.prefix.prefixlen}
+    return {name: (lans | routed) - {str(a.network) for u in site.lan_units() for a in u.addresses}
+            for lab in labs for name, site in lab.sites.items()}
 
 
-def snapshot(lab: Lab, drivers: dict[str, NodeDriver]) -> Snapshot:
+def snapshot(lab: Lab, drivers: dict[str, NodeDriver], prefixes: dict[str, set[str]] | None = None) -> Snapshot:
     ike, ipsec, nhtb, routes = {}, {}, {}, {}
-    lans = _lans(lab)
+    prefixes = prefixes or watched_prefixes(lab)
     for site in lab.sites:
         d = drivers[site]
         ike[site] = {s.name: f"{s.initiator_cookie}/{s.responder_cookie}" for s in d.ike_sas() if s.state == "UP"}
         ipsec[site] = {s.name: f"{s.spi_in}/{s.spi_out}" for s in d.ipsec_sas()}
         nhtb[site] = sorted(" ".join(row) for row in nhtb_rows(d.next_hop_tunnels()))
         routes[site] = {}
-        for other, prefix in lans.items():
-            if other == site:
-                continue
+        for prefix in sorted(prefixes.get(site, ())):
             r = d.route(prefix.split("/")[0])
             routes[site][prefix] = (f"{r.prefix} via {r.next_hop or '-'} on {r.interface}, "
                                     f"{'active' if r.active else 'inactive'}") if r else "no route"
@@ -202,7 +204,8 @@ def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str],
     intent = intent or derived_intent(old, new, change)
     drivers = for_lab(name)
     progress("rehearse", "snapshot: SAs, NHTB, routes, reachability (ICMP and TCP)")
-    snap_before = snapshot(old, drivers)
+    watched = watched_prefixes(old, new)  # a route the change adds or removes is read before and after
+    snap_before = snapshot(old, drivers, watched)
     progress("rehearse", f"applying the change in place while every pair of LAN hosts pings and holds a TCP "
                          f"connection for {watch_seconds:g}s")
     # The pairs that outlive the change: a host it removes loses everything, as its intent says.
@@ -219,7 +222,7 @@ def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str],
     progress("rehearse", "verification suite on every site")
     # Converged already (apply waited for the SAs and bindings): a failing step need not wait long.
     results = verify(new, drivers, timeout=CHECK_TIMEOUT)
-    snap_after = snapshot(new, drivers)
+    snap_after = snapshot(new, drivers, watched)
     judgement = judge(differences(snap_before, snap_after, lost, held), intent)
     diag = None
     if not all(r.ok for r in results):

@@ -85,3 +85,19 @@ def test_adding_and_removing_a_spoke_and_its_vpn(tmp_path):
     assert hub.connections_unloaded == ("boston-vpn",) and hub.binding
     assert IPv4Network(BOSTON.lan) in {r.prefix for r in hub.routes_removed}
     assert "internet" not in down.changed  # its interface toward Boston goes with Boston's namespace
+
+
+def test_a_key_changed_on_one_end_renegotiates_that_vpn_at_both_ends_and_nothing_else(lab_copy):
+    westford = lab_copy.parent.parent / "lab" / "westford.junos"
+    line = next(ln for ln in westford.read_text().splitlines() if "pre-shared-key" in ln)
+    edit(westford, line.strip(), 'pre-shared-key ascii-text "rotated-key-1";')
+    d = diff(load_lab(THREE_SITE), load_lab(lab_copy))
+    # The note's VPN between the two: its hub end and its spoke end; the Sunnyvale VPN stays.
+    assert d.reconfigured == {"corporate/westford-vpn", "westford/corp-vpn"}
+    assert not d.vpns_added and not d.vpns_removed
+
+
+def test_a_new_spoke_renegotiates_nothing(tmp_path):
+    d = diff(load_lab(THREE_SITE), load_lab(write_changed_lab(THREE_SITE, add_spoke(load_lab(THREE_SITE), BOSTON),
+                                                              tmp_path / "b")))
+    assert d.reconfigured == frozenset() and d.vpns_added

@@ -1,0 +1,120 @@
+"""Rehearsals of the changes a team makes, on the live lab, each judged against an intent as the
+user runs it (`nhtb-lab rehearse --before DIR --after DIR [--intent FILE]`, exit 0 only for INTENT
+MATCHED): a key rotated on both ends, a key rotated on one end, a spoke decommissioned, a route
+nobody declared, and a statement the stand-in does not emulate."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from harness.cli import main
+from harness.model.change import edited_config
+from harness.runtime import backend
+
+from ..conftest import LAB, THREE_SITE, TOPOLOGIES
+from .conftest import MODE, unique_name
+
+WATCH = "6"  # seconds of pings and held TCP around the change
+
+
+def repo_copy(where: Path) -> Path:
+    """A folder laid out like the repository: topologies/ and lab/."""
+    shutil.copytree(LAB, where / "lab")
+    shutil.copytree(TOPOLOGIES, where / "topologies")
+    return where
+
+
+def commit(folder: Path, node: str, *commands: str) -> None:
+    """`commands` typed on `node`, as the config the folder's lab boots with."""
+    path = folder / "lab" / f"{node}.junos"
+    path.write_text(edited_config(path, "junos", "the change", list(commands)))
+
+
+def rehearse(tmp_path: Path, capsys, *args: str, intent: dict | None = None) -> tuple[int, str, dict]:
+    """The CLI's exit code, what it printed, and the JSON document written beside the report."""
+    name = unique_name("intent")
+    extra = []
+    if intent is not None:
+        (tmp_path / "intent.yml").write_text(yaml.safe_dump(intent))
+        extra = ["--intent", str(tmp_path / "intent.yml")]
+    report = tmp_path / "report.html"
+    try:
+        rc = main(["-t", str(THREE_SITE), "rehearse", *args, *extra, "--name", name, "--watch", WATCH,
+                   "--runtime", MODE, "--report", str(report)])
+    finally:
+        backend.down(name)
+    text = capsys.readouterr()
+    return rc, text.out + text.err, json.loads(report.with_suffix(".json").read_text())
+
+
+def before_after(tmp_path: Path) -> tuple[Path, Path]:
+    return repo_copy(tmp_path / "before"), repo_copy(tmp_path / "after")
+
+
+WESTFORD_KEY = "set security ike policy {p} pre-shared-key ascii-text rotated-key-2026"
+
+
+def test_a_key_rotated_on_both_ends_renegotiates_that_vpn_only(tmp_path, capsys):
+    before, after = before_after(tmp_path)
+    # The hub's IKE policy is shared by both spokes: Westford gets one of its own with the new key.
+    commit(after, "corporate", "set security ike policy westford-ike mode main",
+           "set security ike policy westford-ike proposal-set standard", WESTFORD_KEY.format(p="westford-ike"),
+           "set security ike gateway westford-gate ike-policy westford-ike")
+    commit(after, "westford", WESTFORD_KEY.format(p="ike-policy1"))
+    ends = ["corporate/westford-vpn", "westford/corp-vpn"]
+    intent = {"expect": [f"{kind}-renegotiated {e}" for kind in ("ike", "ipsec") for e in ends],
+              "allow": ["pings-lost * -> westford-pc", "pings-lost westford-pc -> *"]}
+    rc, text, doc = rehearse(tmp_path, capsys, "--before", str(before), "--after", str(after), intent=intent)
+    assert (rc, doc["verdict"]) == (0, "INTENT MATCHED"), text
+    assert sorted(d for d in doc["judgement"]["differences"] if "renegotiated" in d) == sorted(intent["expect"])
+    assert "rotated-key-2026" not in text  # the key is never printed
+
+
+def test_a_key_rotated_on_one_end_is_broken_and_names_the_vpn_and_both_sites(tmp_path, capsys):
+    before, after = before_after(tmp_path)
+    commit(after, "westford", WESTFORD_KEY.format(p="ike-policy1"))
+    rc, text, doc = rehearse(tmp_path, capsys, "--before", str(before), "--after", str(after))
+    assert (rc, doc["verdict"]) == (1, "BROKEN"), text
+    lost = [d for d in doc["judgement"]["unexpected"] if d.startswith(("ike-gone", "ipsec-gone"))]
+    assert "ike-gone corporate/westford-vpn" in lost and "ike-gone westford/corp-vpn" in lost, lost
+    assert "pre-shared keys differ" in text  # the pre-flight says why, naming both configs
+    assert "corporate.junos" in text and "westford.junos" in text
+    assert not any("sunnyvale" in d for d in lost)
+
+
+def test_spoke_remove_sunnyvale_matches_its_intent_and_nothing_else_renegotiates(tmp_path, capsys):
+    folder = tmp_path / "remove-sunnyvale"
+    assert main(["-t", str(THREE_SITE), "spoke", "remove", "sunnyvale", "--out", str(folder)]) == 0
+    capsys.readouterr()
+    rc, text, doc = rehearse(tmp_path, capsys, str(folder))
+    assert (rc, doc["verdict"]) == (0, "INTENT MATCHED"), text
+    differences = doc["judgement"]["differences"]
+    assert "nhtb-removed corporate 10.11.11.11 st0.0 sunnyvale-vpn Static" in differences
+    assert not [d for d in differences if "renegotiated" in d]
+    assert not [d for d in differences if d.startswith(("pings-lost", "tcp-broken"))]
+    assert doc["applied"]["removed"] == ["sunnyvale", "sunnyvale-pc"]
+
+
+def test_a_route_the_intent_does_not_declare_is_an_undeclared_change(tmp_path, capsys):
+    before, after = before_after(tmp_path)
+    commit(after, "corporate", "set routing-options static route 172.31.1.0/24 next-hop 10.11.11.12",
+           "set routing-options static route 172.31.2.0/24 next-hop 10.11.11.12")
+    intent = {"expect": ["route-changed corporate 172.31.1.0/24"]}
+    rc, text, doc = rehearse(tmp_path, capsys, "--before", str(before), "--after", str(after), intent=intent)
+    assert (rc, doc["verdict"]) == (1, "UNDECLARED CHANGES"), text
+    assert doc["judgement"]["unexpected"] == ["route-changed corporate 172.31.2.0/24"]
+    assert doc["judgement"]["missing"] == []
+
+
+def test_a_change_to_a_statement_the_stand_in_does_not_emulate_is_inconclusive(tmp_path, capsys):
+    before, after = before_after(tmp_path)
+    statement = "security ike gateway westford-gate dead-peer-detection interval 10"
+    commit(after, "corporate", f"set {statement}")
+    rc, text, doc = rehearse(tmp_path, capsys, "--before", str(before), "--after", str(after), intent={})
+    assert (rc, doc["verdict"]) == (1, "INCONCLUSIVE"), text
+    touched = doc["touched"]
+    assert any("corporate.junos:" in t and "dead-peer-detection" in t for t in touched), touched
+    assert "dead-peer-detection" in text
