@@ -10,6 +10,8 @@ import pytest
 
 from harness.model.spoke import SpokeRequest
 
+pytest_plugins = ["pytester"]  # the nhtb-lab pytest plugin is tested as a user's own run would load it
+
 REPO = Path(__file__).resolve().parents[1]
 LAB = REPO / "lab"
 TOPOLOGIES = REPO / "topologies"

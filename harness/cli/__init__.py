@@ -2,7 +2,7 @@
 
 `parser.py` is what argparse knows; a module per group of commands does the work (`config`: check,
 render; `lab`: up, down, inspect, exec, ssh; `show`: show, log; `verify`: verify, diagnose, trace;
-`change`: fault, spoke, rehearse); `output.py` is how anything is printed; `target.py` which lab
+`change`: fault, spoke, change, rehearse); `output.py` is how anything is printed; `target.py` which lab
 and node a command means."""
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ COMMANDS = {
     "show": show.cmd_show, "log": show.cmd_log, "parse": show.cmd_parse,
     "verify": verify.cmd_verify, "diagnose": verify.cmd_diagnose, "trace": verify.cmd_trace,
     "fault": change.cmd_fault, "spoke": change.cmd_spoke, "rehearse": change.cmd_rehearse,
+    "change": change.cmd_change,
 }
 
 

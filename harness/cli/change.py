@@ -13,9 +13,9 @@ from rich.markup import escape
 from rich.text import Text
 
 from ..drivers import for_lab
-from ..errors import USER_ERRORS, LabError
+from ..errors import USER_ERRORS, LabError, redact
 from ..files import prepare_out_dir, write_file
-from ..model.change import change_script, write_changed_lab
+from ..model.change import Change, change_script, read_change_script, write_changed_lab
 from ..model.faults import apply_fault, load_faults
 from ..model.lab import Lab, load_lab
 from ..model.preflight import preflight
@@ -66,10 +66,10 @@ def _write_change(args, base: Lab, change, out_dir: Path) -> int:
         if created:
             shutil.rmtree(out_dir, ignore_errors=True)
         raise
-    script = write_file(out_dir / "change.set", change_script(change))
+    script = write_file(out_dir / "change.set", change_script(change), secret=True)  # it may set a key
     findings = preflight(new)
     warn_preflight(findings)
-    out.print(change_script(change), soft_wrap=True, markup=False)
+    out.print(redact(change_script(change)), soft_wrap=True, markup=False)
     out.print(f"wrote {out_dir}/: {topo.name}, lab/ ({', '.join(sorted(p.name for p in (out_dir / 'lab').iterdir()))}), "
               f"{script.name}, {INTENT_FILE}; rehearse it with: nhtb-lab rehearse {out_dir}")
     if findings and not args.allow_findings:
@@ -105,6 +105,13 @@ def cmd_spoke(args) -> int:
     return _write_change(args, lab, change, Path(args.out or f"spoke-{req.name}"))
 
 
+def cmd_change(args) -> int:
+    lab = load(args)
+    title, commands = read_change_script(Path(args.script), lab.nodes)
+    change = Change(title, commands)
+    return _write_change(args, lab, change, Path(args.out or f"change-{Path(args.script).stem}"))
+
+
 def _spoke_scale(args) -> int:
     if not args.spokes or args.spokes < 1:
         raise LabError("spoke scale needs --spokes N (the total number of spokes)")
@@ -137,7 +144,7 @@ def rehearsal_listing(r: Rehearsal) -> Listing:
         ("new node(s)", ", ".join(r.new_nodes) or "-"),
         ("verification suite", judged(not failed, f": {len(r.checks) - len(failed)} of {len(r.checks)} checks passed")),
         *radius,
-        ("pings during the change", f"{lost} of {sent} lost"),
+        ("pings counted", f"{lost} of {sent} lost"),
         ("TCP connections held", f"{sum(1 for h in r.held.values() if h.get('connected'))} of {len(r.held)}"),
         ("not emulated (not covered)", judged(not r.touched, f": {len(r.not_emulated)} statement(s)",
                                               [f"added by the change: {t}" for t in r.touched])),
@@ -189,7 +196,7 @@ def _rehearse(args, before: Path, after: Path, intent, title: str) -> int:
     warn_preflight(preflight(new))  # predictions: the rehearsal confirms or refutes them
     name = args.name or f"{old.name}-rehearsal"
     progress = ProgressPrinter()
-    rt = backend.choose(args.runtime, progress)
+    rt = backend.choose(args.runtime, progress, str(before))
     try:
         r = rehearse_change(before, after, rt, for_lab, name, progress, args.watch, intent, title)
     finally:

@@ -116,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--allow-findings", action="store_true", help="keep a change the pre-flight says will not work")
     sp.add_argument("--force", action="store_true", help="write into --out even when it is not empty")
 
+    ch = sub.add_parser("change", help="a change folder from the commands you would paste on each device (the "
+                        "format `spoke add` writes as change.set: `# on NODE:` then its commands), to rehearse")
+    ch.add_argument("script", help="the commands per device: `# on corporate:` then `set ...` lines, and so on")
+    ch.add_argument("--out", help="the folder to write (default: change-<script name>)")
+    ch.add_argument("--allow-findings", action="store_true", help="keep a change the pre-flight says will not work")
+    ch.add_argument("--force", action="store_true", help="write into --out even when it is not empty")
+
     rh = sub.add_parser("rehearse", help="rehearse a change: the lab as --before describes it, the change to --after "
                         "applied in place, everything verified and every difference judged against an intent")
     rh.add_argument("change", nargs="?", help="a change folder (from `spoke add` or `fault apply`) instead of "
@@ -125,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     rh.add_argument("--intent", help="YAML: `expect:` and `allow:` patterns of differences (default: the change "
                     "folder's intent.yml, else what the configs' difference implies)")
     rh.add_argument("--name", help="lab name for the rehearsal (default: <lab>-rehearsal)")
-    rh.add_argument("--runtime", choices=["auto", "native", "vm"], default=os.environ.get("NHTB_RUNTIME", "auto"))
+    rh.add_argument("--runtime", choices=["auto", "native", "vm", "containerlab"],
+                    default=os.environ.get("NHTB_RUNTIME", "auto"),
+                    help="containerlab: changes to the nodes that stay only (no node added or removed)")
     rh.add_argument("--keep", action="store_true", help="leave the rehearsal lab running afterwards")
     rh.add_argument("--watch", type=float, default=30.0, help="seconds of background pings around the change")
     rh.add_argument("--report", help="the HTML report's path (default: build/rehearsal-NAME.html)")

@@ -15,7 +15,7 @@ from typing import Callable
 
 import yaml
 
-from ..errors import ConfigError
+from ..errors import ConfigError, Source
 from ..files import write_file
 from ..parse.clab import load_topology
 from ..parse.junos import load_junos
@@ -74,6 +74,34 @@ def write_changed_lab(topology: Path | str, change: Change, out_dir: Path) -> Pa
                                                   "commands": change.commands,
                                                   "new_nodes": sorted(change.new_configs)}, indent=2), secret=True)
     return path
+
+
+def read_change_script(path: Path, nodes: dict) -> tuple[str, dict[str, list[str]]]:
+    """A change as `change_script` writes it (and an engineer keeps it): `# on NODE:` starts the
+    commands for NODE; other `#` lines are comments, the first one the title. Returns (title,
+    node -> commands); a command outside a section or an unknown node is refused by line."""
+    text = read_config(path)
+    title, node, out = "", None, {}
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("#"):
+            head = line.lstrip("#").strip()
+            if head.startswith("on ") and head.endswith(":"):
+                node = head[3:-1].strip()
+                if node not in nodes:
+                    raise ConfigError(f"no node '{node}' in the lab (nodes: {', '.join(nodes)})", Source(str(path), lineno))
+                out.setdefault(node, [])
+            elif not title and head:
+                title = head
+            continue
+        if not line:
+            continue
+        if node is None:
+            raise ConfigError("a command before any `# on NODE:` line: which device is it for?", Source(str(path), lineno))
+        out[node].append(line)
+    if not any(out.values()):
+        raise ConfigError("no commands (a section starts with `# on NODE:`)", Source(str(path), 1))
+    return title or path.stem, {n: c for n, c in out.items() if c}
 
 
 def change_script(change: Change) -> str:

@@ -22,9 +22,10 @@ from pathlib import Path
 from pyroute2 import IPRoute
 
 from ..errors import USER_ERRORS, LabError
-from . import probe
+from . import daemons, probe
 from .local import LocalRuntime
 from .relay import splice
+from .zygote import Zygote
 from .rpc import AGENT_PORT, PROGRESS_CALLS, RUNTIME_CALLS
 
 GUEST_ADDR = ("10.0.2.15", 24)  # qemu user networking's default guest address
@@ -147,6 +148,8 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=AGENT_PORT)
     args = ap.parse_args()
     Handler.token = Path(args.token_file).read_text().strip()
+    # Before any thread exists: the daemons are forked from it instead of starting a new Python.
+    daemons.use_zygote(Zygote([daemons.BINDER, daemons.MGMTD]))
     Handler.runtime = LocalRuntime()
     _die_on_lockup()
     _configure_control_nic()

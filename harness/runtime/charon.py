@@ -87,3 +87,14 @@ def plain(obj):
 def child_installed(ike: dict) -> bool:
     """An IKE SA (plain data) with at least one CHILD SA installed."""
     return any(c.get("state") == "INSTALLED" for c in (ike.get("child-sas") or {}).values())
+
+
+def terminate(session: vici.Session, ike: str) -> bool:
+    """Delete the IKE SA `ike` and its CHILD SAs (the peer is told); False when there was none (it
+    never came up, or the peer deleted it first)."""
+    try:
+        for _ in session.terminate({"ike": ike, "force": "yes", "timeout": "-1"}):
+            pass
+    except vici.exception.CommandException:
+        return False
+    return True

@@ -65,13 +65,8 @@ def clear_sas(lab: Lab, state: LabState, labels: frozenset[str], progress: Progr
     """Delete the IKE SA (and its IPsec SAs) at each VPN end in `labels`, as kmd does for a gateway
     or VPN whose configuration a commit changed; the next negotiation uses the new keys."""
     for end in (e for a, b in vpn_pairs(lab) for e in (a, b) if e.label in labels):
-        try:
-            s = daemons.session(state, end.site.name, timeout=10)
-            for _ in s.terminate({"ike": end.vpn.name, "force": "yes", "timeout": "-1"}):
-                pass
-            progress("renegotiate", f"{end.label}: IKE and IPsec SAs cleared")
-        except Exception as e:  # noqa: BLE001 - no SA to clear (it was down): nothing to do
-            progress("renegotiate", f"{end.label}: nothing cleared ({type(e).__name__})")
+        cleared = charon.terminate(daemons.session(state, end.site.name, timeout=10), end.vpn.name)
+        progress("renegotiate", f"{end.label}: " + ("IKE and IPsec SAs cleared" if cleared else "no SA to clear"))
 
 
 def _table(lab_name: str, node: str) -> list[dict]:

@@ -23,6 +23,24 @@ BINDER = "harness.runtime.binder"
 MGMTD = "harness.drivers.mgmtd"  # a driver (it answers as the node): started by name, never imported here
 
 
+_zygote = None  # a zygote.Zygote where one runs (the lab VM's agent): daemons are forked from it
+
+
+def use_zygote(zygote) -> None:
+    global _zygote
+    _zygote = zygote
+
+
+def _spawn_module(module: str, args: list[str], log: Path) -> int:
+    """`python -m module args`: forked from the zygote where there is one, else a new process."""
+    if _zygote is not None:
+        try:
+            return _zygote.spawn(module, args, str(log))
+        except OSError as e:
+            print(f"daemons: {e}; starting a new process instead", file=sys.stderr, flush=True)
+    return _spawn([sys.executable, "-m", module, *args], log)
+
+
 def _spawn(argv: list[str], log: Path) -> int:
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -58,9 +76,9 @@ def session(state: LabState, node: str, timeout: float = 5):
 def start_binder(state: LabState, node: str, specs: list[dict]) -> int:
     ndir = paths.node_dir(state.name, node)
     spec_path = write_file(ndir / "binding.json", json.dumps(specs, indent=2))
-    argv = [sys.executable, "-m", BINDER, "--ns", state.nodes[node].ns, "--spec", str(spec_path),
+    args = ["--ns", state.nodes[node].ns, "--spec", str(spec_path),
             "--vici", str(paths.charon_run(state.name, node) / charon.VICI_IN_RUN), "--table", str(ndir / "nhtb.json")]
-    pid = _spawn(argv, ndir / "binder.log")
+    pid = _spawn_module(BINDER, args, ndir / "binder.log")
     state.nodes[node].binder_pid = pid
     save(state)
     return pid
@@ -83,8 +101,8 @@ def rebind(state: LabState, node: str, specs: list[dict]) -> None:
 
 def start_mgmtd(state: LabState) -> None:
     """The SSH daemon serving every stand-in site's Junos-style CLI on its management address."""
-    argv = [sys.executable, "-m", MGMTD, "--lab", state.name, "--state", str(paths.lab_dir(state.name) / "lab.json")]
-    state.mgmtd_pid = _spawn(argv, paths.lab_dir(state.name) / "mgmtd.log")
+    args = ["--lab", state.name, "--state", str(paths.lab_dir(state.name) / "lab.json")]
+    state.mgmtd_pid = _spawn_module(MGMTD, args, paths.lab_dir(state.name) / "mgmtd.log")
     save(state)
 
 

@@ -27,7 +27,7 @@ from ..render import strongswan
 from ..render.bundle import render_node
 from ..render.diff import NodeChange, diff
 from ..render.netplan import lab_plan
-from . import configure, converge, daemons, paths, process
+from . import charon, configure, converge, daemons, paths, process
 from . import state as lab_state
 from .environment import topology_env
 from .netns import NetnsProvider
@@ -278,8 +278,7 @@ class LocalRuntime(NodeQueries):
             s.load_conn({name: conns[name]})
         for name in what.connections_unloaded:
             s.unload_conn({"name": name})
-            for _ in s.terminate({"ike": name, "force": "yes", "timeout": "-1"}):
-                pass  # a VPN deleted in a commit takes its SAs with it
+            charon.terminate(s, name)  # a VPN deleted in a commit takes its SAs with it (if its peer did not)
         for sid in what.secrets_unloaded:
             s.unload_shared({"id": sid})
         if what.binding:

@@ -34,7 +34,7 @@ CHECK_TIMEOUT = 8.0
 INTENT_FILE = "intent.yml"  # in a change folder: what the change is meant to do
 # A difference's kind (its first word, up to the dash) -> what it concerns, in report order.
 BLAST_AREAS = {"ike": "IKE and IPsec SAs", "ipsec": "IKE and IPsec SAs", "nhtb": "NHTB table", "route": "routes",
-               "reach": "reachability (ICMP, TCP)", "pings": "pings during the change",
+               "reach": "reachability (ICMP, TCP)", "pings": "pings lost during the change",
                "tcp": "TCP held across the change"}
 
 

@@ -1,0 +1,49 @@
+"""The zygote the lab VM's agent forks daemons from: a daemon started through it runs the module
+as `python -m` would, in a session of its own, with its output in its log; `process.stop` stops
+it; and when the zygote is gone, starting a daemon falls back to a new process."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from harness.runtime import daemons, process
+from harness.runtime.zygote import Zygote
+
+PROBE = "tests.unit.zygote_probe"
+
+
+def wait_for(predicate, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_a_daemon_forked_from_the_zygote(tmp_path):
+    z = Zygote([PROBE])
+    try:
+        log = tmp_path / "d.log"
+        pid = z.spawn(PROBE, ["30", "x y"], str(log))
+        assert pid != z.pid and process.alive(pid)
+        assert wait_for(lambda: log.exists() and "argv" in log.read_text()), log
+        assert "argv=['30', 'x y'] own-session=True" in log.read_text()
+        assert os.getpgid(pid) == pid  # its own process group: `down` stops it and whatever it starts
+        process.stop(pid)
+        assert wait_for(lambda: not process.alive(pid))  # reaped by the zygote: no zombie left
+    finally:
+        os.kill(z.pid, signal.SIGKILL)
+
+
+def test_without_a_zygote_a_daemon_is_a_new_process(tmp_path):
+    z = Zygote([])
+    os.kill(z.pid, signal.SIGKILL)
+    os.waitpid(z.pid, 0)
+    daemons.use_zygote(z)
+    try:
+        log = tmp_path / "d.log"
+        pid = daemons._spawn_module(PROBE, ["30"], log)
+        assert wait_for(lambda: log.exists() and "argv=['30']" in log.read_text()), log.read_text()
+        process.stop(pid)
+    finally:
+        daemons.use_zygote(None)
