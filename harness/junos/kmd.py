@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 # Junos' error names, as the note quotes them.
 NO_PROPOSAL, INVALID_PAYLOAD, TIMED_OUT = "No proposal chosen", "Invalid payload type", "Timed out"
+DPD_DEAD = "the peer did not answer dead-peer detection"  # our words: no device sample of this reason yet
 
 LINE = re.compile(r"^(?P<ts>\w{3} [ \d]\d \d\d:\d\d:\d\d) \d+\[(?P<grp>\w+)\] (?:<(?:(?P<name>[^|>]+)\|)?(?P<sa>\d+)> )?(?P<msg>.*)$")
 
@@ -24,7 +25,7 @@ LINE = re.compile(r"^(?P<ts>\w{3} [ \d]\d \d\d:\d\d:\d\d) \d+\[(?P<grp>\w+)\] (?
 @dataclass(frozen=True)
 class IkeEvent:
     time: str
-    kind: str  # p1-done, p1-failed, peer-unknown, p2-done, p2-failed, proxy-id-mismatch, vpn-up, vpn-down
+    kind: str  # p1-done, p1-failed, peer-unknown, p2-done, p2-failed, proxy-id-mismatch, vpn-up, vpn-down (DPD)
     role: str  # initiator | responder | "" (kmd's SA and VPN alarms name no role)
     local: str | None
     remote: str | None
@@ -60,6 +61,7 @@ _PATTERNS = [  # (regex, handler name): first match wins
     (r"no matching proposal found, sending NO_PROPOSAL_CHOSEN", "p2_no_proposal"),
     (r"no matching CHILD_SA config found for (?P<remote_ts>\S+) === (?P<local_ts>\S+)", "p2_no_child"),
     (r"CHILD_SA (?P<child>\S+)\{\d+\} established with SPIs \w+_i \w+_o and TS (?P<lts>\S+) === (?P<rts>\S+)", "p2_done"),
+    (r"DPD check timed out, enforcing DPD action", "dpd_dead"),
     (r"proxy IDs do not match the configured ones: received local=(?P<lts>\S+) remote=(?P<rts>\S+), "
      r"configured local=\S+ remote=\S+, peer (?P<remote>[\d.]+)", "kmd_proxy"),
 ]
@@ -134,6 +136,8 @@ def parse_charon(text: str) -> list[IkeEvent]:
                      p2_local=hit["local_ts"], p2_remote=hit["remote_ts"])
             elif handler == "p2_done":
                 emit("p2-done", sa.qm_role, p2_local=hit["lts"], p2_remote=hit["rts"])
+            elif handler == "dpd_dead":
+                emit("vpn-down", "", error=DPD_DEAD)
             elif handler == "kmd_proxy":
                 # kmd never completes such a phase 2: drop strongSwan's "established" for it.
                 done = next((i for i in range(len(events) - 1, -1, -1) if events[i].kind == "p2-done"

@@ -10,7 +10,7 @@ from . import proposals as P
 from .reader import LIFETIME_SECONDS, TCP_MSS, Reader as _Reader, add_zone_interface, parse_ip as _ip, parse_number
 from .secrets import junos_secret
 from .site import (
-    IkeGateway, IkePolicy, IkeProposal, IpsecPolicy, IpsecProposal, NextHopTunnel, ProxyId,
+    Dpd, IkeGateway, IkePolicy, IkeProposal, IpsecPolicy, IpsecProposal, NextHopTunnel, ProxyId,
     SecurityPolicy, Site, SourceNat, StaticRoute, Unit, Vpn, Zone,
 )
 from .emulation import esp_problem, group_problem, ike_problem
@@ -178,12 +178,37 @@ def _gateways(r: _Reader) -> dict[str, IkeGateway]:
             gw.address = _ip(r, a, st.source)
         for (i,), _ in r.match(f"security ike gateway {name} external-interface *"):
             gw.external_interface = i
+        gw.dpd = _dpd(r, name)
         if not gw.ike_policy:
             r.error(src, f"ike gateway {name} has no ike-policy")
         if gw.address is None:
             r.error(src, f"ike gateway {name} has no address")
         gws[name] = gw
     return gws
+
+
+DPD_INTERVAL, DPD_THRESHOLD = (2, 60), (1, 5)  # Junos's ranges (SRX YANG); defaults 10 and 5
+DPD_MODES = ("optimized", "probe-idle-tunnel", "always-send")
+
+
+def _dpd(r: _Reader, gateway: str) -> Dpd | None:
+    at = f"security ike gateway {gateway} dead-peer-detection"
+    found = list(r.match(f"{at} **"))
+    if not found:
+        return None
+    mode, interval, threshold = "optimized", 10, 5
+    for (rest,), st in found:
+        words = rest.split()
+        if words and words[0] in DPD_MODES:
+            mode = words[0]
+        elif words[:1] == ["interval"] and len(words) == 2:
+            interval = parse_number(r, words[1], st.source, "dead-peer-detection interval", DPD_INTERVAL) or interval
+        elif words[:1] == ["threshold"] and len(words) == 2:
+            threshold = parse_number(r, words[1], st.source, "dead-peer-detection threshold", DPD_THRESHOLD) or threshold
+        elif words:
+            r.error(st.source, f"dead-peer-detection: '{rest}' is not a DPD option ({', '.join(DPD_MODES)}, "
+                               "interval N, threshold N)")
+    return Dpd(mode, interval, threshold, found[0][1].source)
 
 
 def _ipsec_policies(r: _Reader) -> dict[str, IpsecPolicy]:

@@ -9,7 +9,7 @@ from ..parse.statements import ParsedConfig
 from . import proposals as P
 from .reader import TCP_MSS, Reader, add_zone_interface, parse_ip, parse_number
 from .site import (
-    IkeGateway, IkePolicy, IpsecPolicy, ProxyId, Secret, SecurityPolicy, Site, StaticRoute, Unit, Vpn, Zone,
+    Dpd, IkeGateway, IkePolicy, IpsecPolicy, ProxyId, Secret, SecurityPolicy, Site, StaticRoute, Unit, Vpn, Zone,
 )
 
 # ScreenOS defaults the config does not spell out: management (ping, ssh, web...) is on for
@@ -17,6 +17,7 @@ from .site import (
 DEFAULT_HOST_INBOUND = {"Trust": {"all"}, "Untrust": {"ike"}}
 PREDEFINED_ZONES = ("Trust", "Untrust")
 _TUNNEL = re.compile(r"tunnel\.[0-9]{1,5}")
+DPD_INTERVAL, DPD_RETRY = (0, 28800), (1, 128)  # seconds (0: off), unanswered probes
 GATEWAY_KEYWORDS = ({"Main", "Aggressive"}, {"address", "outgoing-interface", "preshare", "sec-level"}, {"proposal"})
 
 
@@ -67,6 +68,23 @@ def _keywords(words: list[str], flags: set[str], valued: set[str], multi: set[st
     return out, unknown
 
 
+def _dpd_liveness(r: Reader, lines) -> Dpd | None:
+    """`set ike gateway G dpd-liveness interval N | retry N | always-send`; interval 0 (the
+    default) leaves DPD off, as on the SSG."""
+    interval, retry, mode = 0, 5, "optimized"
+    for words, st in lines:
+        if words == ["always-send"]:
+            mode = "always-send"
+        elif len(words) == 2 and words[0] in ("interval", "retry"):
+            n = parse_number(r, words[1], st.source, f"dpd-liveness {words[0]}",
+                             DPD_INTERVAL if words[0] == "interval" else DPD_RETRY)
+            if n is not None:
+                interval, retry = (n, retry) if words[0] == "interval" else (interval, n)
+        else:
+            r.error(st.source, f"dpd-liveness: cannot read '{' '.join(words)}' (interval N, retry N, always-send)")
+    return Dpd(mode, interval, retry, lines[0][1].source) if interval else None
+
+
 def build_screenos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[Source, str]]]:
     r = Reader(cfg)
     units: dict[str, Unit] = {}
@@ -100,7 +118,11 @@ def build_screenos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[
 
     ike_policies: dict[str, IkePolicy] = {}
     gateways: dict[str, IkeGateway] = {}
+    liveness: dict[str, list] = {}
     for (g, rest), st in r.match("ike gateway * **"):
+        if rest.split()[:1] == ["dpd-liveness"]:  # a line of its own, after the gateway's
+            liveness.setdefault(g, []).append((rest.split()[1:], st))
+            continue
         kw, unknown = _keywords(rest.split(), *GATEWAY_KEYWORDS)
         if unknown:  # the words are not quoted: with `preshare` misspelt, the next one is the key
             r.error(st.source, f"ike gateway {g}: cannot read {len(unknown)} word(s) of the line (keywords: "
@@ -120,6 +142,11 @@ def build_screenos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[
         ike_policies[g] = IkePolicy(g, mode, proposals, psk, st.source, st.source if psk else None)
         addr = parse_ip(r, kw["address"], st.source) if "address" in kw else None
         gateways[g] = IkeGateway(g, g, addr, kw.get("outgoing-interface"), st.source)
+    for g, lines in liveness.items():
+        if g not in gateways:
+            r.error(lines[0][1].source, f"ike gateway {g}: dpd-liveness for a gateway that is not defined")
+        else:
+            gateways[g].dpd = _dpd_liveness(r, lines)
 
     ipsec_policies: dict[str, IpsecPolicy] = {}
     vpns: dict[str, Vpn] = {}

@@ -132,6 +132,18 @@ class IkePolicy:
     psk_source: Source | None = None
 
 
+@dataclass(frozen=True)
+class Dpd:
+    """Dead-peer detection: R-U-THERE after `interval` seconds without traffic from the peer (Junos
+    `optimized`; `always-send` and `probe-idle-tunnel` send regardless); the peer is dead after
+    `threshold` unanswered ones. Junos `dead-peer-detection`, ScreenOS `dpd-liveness`."""
+
+    mode: str  # optimized | probe-idle-tunnel | always-send
+    interval: int
+    threshold: int
+    source: Source
+
+
 @dataclass
 class IkeGateway:
     name: str
@@ -139,6 +151,7 @@ class IkeGateway:
     address: IPv4Address | None
     external_interface: str | None
     source: Source
+    dpd: Dpd | None = None
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 import zlib
 
 from ..errors import ConfigError
-from ..model.site import IkeProposal, IpsecProposal, Site, Vpn
+from ..model.site import Dpd, IkeProposal, IpsecProposal, Site, Vpn
 # The keyword maps live with what the stand-in can emulate; validation refuses (file:line) the rest.
 from ..model.emulation import AEAD, DH_GROUPS, ENCRYPTION, INTEGRITY, esp_problem, group_problem, ike_problem
 
@@ -43,6 +43,14 @@ def esp_proposal(p: IpsecProposal, pfs: int | None) -> str:
     return cipher + (f"-{DH_GROUPS[pfs]}" if pfs else "")
 
 
+def _dpd(dpd: Dpd | None) -> dict:
+    """charon's DPD: R-U-THERE after dpd_delay without traffic from the peer (Junos `optimized`),
+    the IKE SA deleted when none is answered within dpd_timeout (IKEv1): interval x threshold."""
+    if dpd is None:
+        return {}
+    return {"dpd_delay": f"{dpd.interval}s", "dpd_timeout": f"{dpd.interval * dpd.threshold}s"}
+
+
 def _child(site: Site, vpn: Vpn) -> dict:
     pol = site.ipsec_policies[vpn.ipsec_policy]
     life = min(p.lifetime for p in pol.proposals)
@@ -56,6 +64,9 @@ def _child(site: Site, vpn: Vpn) -> dict:
         "reqid": str(reqid(vpn.name)),
         # Junos `establish-tunnels immediately` starts the SA; the default waits for traffic.
         "start_action": "start" if vpn.establish_tunnels == "immediately" else "trap",
+        # A dead peer's SAs are cleared (as kmd does); `immediately` negotiates again at once,
+        # on-traffic waits for the next packet (the trap stays).
+        "dpd_action": "restart" if vpn.establish_tunnels == "immediately" else "clear",
     }
     if vpn.bind_interface:
         unit = site.units[vpn.bind_interface]
@@ -85,6 +96,7 @@ def connections(site: Site) -> dict:
             "remote_addrs": [remote],
             "proposals": [ike_proposal(p) for p in ike.proposals],
             "rekey_time": f"{min(p.lifetime for p in ike.proposals)}s",
+            **_dpd(gw.dpd),
             "local": {"auth": "psk", "id": local},
             "remote": {"auth": "psk", "id": remote},
             # Without bind-interface (and no policy naming the VPN) Junos has no traffic to

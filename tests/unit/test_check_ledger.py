@@ -36,7 +36,7 @@ def test_a_statement_that_is_not_junos_is_an_error_at_its_line(lab_copy):
 
 
 def test_a_not_emulated_statement_is_named_and_strict_fails_on_it(lab_copy):
-    edit(westford(lab_copy), "ike-policy ike-policy1;", "ike-policy ike-policy1; dead-peer-detection { interval 10; }")
+    edit(westford(lab_copy), "ike-policy ike-policy1;", "ike-policy ike-policy1; dead-peer-detection { always-send; }")
     res = nhtb("-t", str(lab_copy), "check")
     assert res.returncode == 0 and "not emulated: " in res.stdout and "dead-peer-detection" in res.stdout, res.stdout
     strict = nhtb("-t", str(lab_copy), "check", "--strict")
@@ -63,6 +63,6 @@ def test_what_a_verdict_does_not_cover_is_named_by_file_and_line(lab_copy):
     from harness.model.ledger import not_emulated
 
     assert not_emulated(load_lab(THREE_SITE)) == []
-    line = edit(westford(lab_copy), "ike-policy ike-policy1;", "ike-policy ike-policy1; dead-peer-detection { interval 10; }")
+    line = edit(westford(lab_copy), "ike-policy ike-policy1;", "ike-policy ike-policy1; dead-peer-detection { always-send; }")
     uncovered = not_emulated(load_lab(lab_copy))
     assert uncovered and all(f"westford.junos:{line}: " in u and "dead-peer-detection" in u for u in uncovered), uncovered

@@ -107,7 +107,7 @@ def test_an_invented_statement_is_invalid_at_its_line(lab_copy, builder_reads):
 
 def test_real_statements_the_stand_in_does_not_emulate_are_not_emulated_at_their_lines(lab_copy):
     path = lab_copy.parents[1] / "lab" / "corporate.junos"
-    edit(path, "gateway westford-gate {", "gateway westford-gate {\n            dead-peer-detection { interval 10; }")
+    edit(path, "gateway westford-gate {", "gateway westford-gate {\n            dead-peer-detection { always-send; }")
     edit(path, "vpn westford-vpn {", "vpn westford-vpn {\n            vpn-monitor;")
     # The builder reads source NAT rule-sets (from zone, to zone, source-address, interface/off);
     # a pool is not emulated.
@@ -118,7 +118,7 @@ def test_real_statements_the_stand_in_does_not_emulate_are_not_emulated_at_their
     edit(path, "routing-options {", "protocols {\n    ospf {\n        area 0.0.0.0 {\n            interface st0.0;\n"
          "        }\n    }\n}\nrouting-options {")
     expected = {  # statement -> its line in the edited file
-        "security ike gateway westford-gate dead-peer-detection interval 10": _line_of(path, "dead-peer-detection"),
+        "security ike gateway westford-gate dead-peer-detection always-send": _line_of(path, "dead-peer-detection"),
         "security ipsec vpn westford-vpn vpn-monitor": _line_of(path, "vpn-monitor;"),
         "security nat source pool p1 address 5.5.5.5/32": _line_of(path, "pool p1 {"),
         "security nat source rule-set rs1 rule r1 then source-nat pool p1": _line_of(path, "source-nat { pool { p1; }"),
@@ -180,7 +180,7 @@ def test_what_the_builders_read_the_grammar_calls_emulated(path, builder_reads):
                    "statement under a name as read (integration point: they should use cfg.match)")
 def test_the_builder_reads_no_statement_it_does_not_emulate(lab_copy, builder_reads):
     path = lab_copy.parents[1] / "lab" / "corporate.junos"
-    edit(path, "gateway westford-gate {", "gateway westford-gate {\n            dead-peer-detection { interval 10; }")
+    edit(path, "gateway westford-gate {", "gateway westford-gate {\n            dead-peer-detection { always-send; }")
     edit(path, "vpn westford-vpn {", "vpn westford-vpn {\n            vpn-monitor;")
     cfg = load_junos(path)
     used = builder_reads(build_junos_site, cfg)

@@ -1,0 +1,92 @@
+"""Dead-peer detection on the live lab: the note's lab with `dead-peer-detection { interval 2;
+threshold 3; }` on the hub's Westford gateway and on Westford's. Westford's Internet link is cut
+at the Internet router: the hub clears its IKE and IPsec SAs within interval x threshold (plus a
+margin), the Auto NHTB entry goes, the route through it turns inactive and the kmd view says why.
+The link restored, the next packet from Westford's LAN brings the tunnel back (on-traffic, as the
+note's VPNs are). The figures are printed (pytest -s) for the README."""
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from harness.drivers import for_lab
+from harness.junos import kmd
+from harness.model.change import edited_config
+from harness.model.ifnames import linux_ifname
+from harness.model.lab import load_lab
+from harness.model.topology import ends, peer_end
+from harness.runtime import backend
+
+from ..conftest import LAB, THREE_SITE, TOPOLOGIES
+from .conftest import MODE, RunningLab, unique_name
+
+INTERVAL, THRESHOLD = 2, 3
+SPOKE = "westford"
+
+
+@pytest.fixture(scope="module")
+def dpd_lab(tmp_path_factory):
+    where = tmp_path_factory.mktemp("dpd")
+    shutil.copytree(LAB, where / "lab")
+    shutil.copytree(TOPOLOGIES, where / "topologies")
+    topo = where / "topologies" / THREE_SITE.name
+    lab = load_lab(topo)
+    spoke_end = ends(lab.sites[SPOKE])[0]
+    hub_end = peer_end(lab, spoke_end)
+    for end in (spoke_end, hub_end):
+        path = where / "lab" / f"{end.site.name}.junos"
+        at = f"set security ike gateway {end.gateway.name} dead-peer-detection"
+        path.write_text(edited_config(path, "junos", "DPD", [f"{at} interval {INTERVAL}", f"{at} threshold {THRESHOLD}"]))
+    name = unique_name("dpd")
+    rt = backend.choose(MODE, lambda phase, message: None)
+    rt.up(str(topo), name=name)
+    try:
+        yield RunningLab(name, load_lab(topo, name=name), rt), hub_end
+    finally:
+        backend.down(name)
+
+
+def wait(predicate, seconds: float, step: float = 0.25) -> float | None:
+    """Seconds until `predicate()` held, or None if it did not within `seconds`."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        if predicate():
+            return round(time.monotonic() - t0, 1)
+        time.sleep(step)
+    return None
+
+
+def test_a_dead_spoke_is_cleared_by_dpd_and_comes_back_on_traffic(dpd_lab):
+    lab, hub_end = dpd_lab
+    hub, vpn = hub_end.site.name, hub_end.vpn.name
+    drivers = for_lab(lab.name)
+    spoke_host, hub_host = lab.model.lan_host(SPOKE), lab.model.lan_host(hub)
+    spoke_lan_ip = lab.model.host_address(spoke_host)
+
+    def entry():
+        return [e for e in drivers[hub].next_hop_tunnels() if e.vpn == vpn]
+
+    def sa_up():
+        return any(s.name == vpn and s.state == "UP" for s in drivers[hub].ike_sas())
+
+    assert entry() and sa_up() and drivers[hub].route(spoke_lan_ip).active
+    external = ends(lab.model.sites[SPOKE])[0].gateway.external_interface
+    near = linux_ifname("junos", external)
+    _, far = next((a, b) for a, b in lab.model.topology.links_of(SPOKE) if a.iface == near)
+
+    lab.exec(far.node, "ip", "link", "set", far.iface, "down")
+    gone = wait(lambda: not sa_up() and not entry() and not drivers[hub].route(spoke_lan_ip).active, 60)
+    limit = INTERVAL * THRESHOLD + 2 * INTERVAL + 4  # a probe interval either side, and emulation's slack
+    print(f"\nDPD: hub cleared {vpn} {gone} s after the cut (interval x threshold = {INTERVAL * THRESHOLD} s)")
+    assert gone is not None and gone <= limit, f"hub still holds {vpn} after {gone or 60} s"
+    assert not [s for s in drivers[hub].ipsec_sas() if s.name == vpn]
+    downs = [e for e in kmd.parse(drivers[hub].log(None)) if e.kind == "vpn-down" and e.vpn == vpn]
+    assert downs and downs[-1].error == kmd.DPD_DEAD, downs
+
+    lab.exec(far.node, "ip", "link", "set", far.iface, "up")
+    back = wait(lambda: drivers[spoke_host].ping(lab.model.host_address(hub_host), count=1).received > 0, 90, 0)
+    print(f"DPD: traffic from {spoke_host} flowed again {back} s after the link was restored")
+    assert back is not None, "the tunnel did not come back after the link was restored"
+    assert wait(lambda: entry() and drivers[hub].route(spoke_lan_ip).active, 30) is not None
