@@ -130,3 +130,13 @@ def test_a_layer_a_driver_cannot_look_at_is_not_checked_not_healthy():
     assert d.healthy and "not checked: phase 1" in d.summary
     (step,) = [s for s in d.steps if not s.checked]
     assert step.layer == "phase 1" and "starts a VPN on traffic" in step.what
+
+
+def test_a_dpd_timeout_reads_as_the_vpn_going_down_and_says_why():
+    # charon's words (its IKEv1 DPD timeout job logs "DPD check timed out, enforcing DPD action"),
+    # in the log layout the live DPD test reads from the hub.
+    text = ("Nov 29 02:27:04 09[IKE] <westford-vpn|2> sending DPD request\n"
+            "Nov 29 02:27:10 13[JOB] <westford-vpn|2> DPD check timed out, enforcing DPD action\n")
+    events = kmd.parse(text)
+    assert [(e.kind, e.vpn, e.error) for e in events] == [("vpn-down", "westford-vpn", kmd.DPD_DEAD)]
+    assert "KMD_VPN_DOWN_ALARM_USER: VPN westford-vpn" in kmd.kmd(text) and kmd.DPD_DEAD in kmd.kmd(text)
