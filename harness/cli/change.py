@@ -141,6 +141,9 @@ def rehearsal_listing(r: Rehearsal) -> Listing:
                             [f"{d}{'' if ok else '   <- not in the intent'}" for d, ok in items]))
               for area, items in r.blast_radius().items()]
     return Listing(f"rehearsal of {r.change}", columns("", "result"), [
+        ("the lab before the change", judged(not r.before_failed, ": verified" if not r.before_failed else
+                                             f": {len(r.before_failed)} check(s) failed: nothing can be judged",
+                                             r.before_failed)),
         ("new node(s)", ", ".join(r.new_nodes) or "-"),
         ("verification suite", judged(not failed, f": {len(r.checks) - len(failed)} of {len(r.checks)} checks passed")),
         *radius,

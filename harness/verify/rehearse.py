@@ -26,7 +26,7 @@ from ..progress import Progress
 from ..render.diff import diff
 from .checks import CheckResult
 from .diagnose import Diagnosis, diagnose
-from .intent import MATCHED, Intent, Judgement, derived_intent, differences, judge
+from .intent import INCONCLUSIVE, MATCHED, Intent, Judgement, derived_intent, differences, judge
 from .suite import verify
 
 PING_INTERVAL = 0.2  # the background pings during the change, as `ping -i 0.2`
@@ -95,6 +95,7 @@ class Rehearsal:
     held: dict[str, dict] = field(default_factory=dict)  # TCP connections held across the change
     not_emulated: list[str] = field(default_factory=list)  # file:line: statement, after the change
     touched: list[str] = field(default_factory=list)  # of those, the ones the change added
+    before_failed: list[str] = field(default_factory=list)  # checks the lab failed before the change
 
     @property
     def new_spoke_ok(self) -> bool:
@@ -120,6 +121,8 @@ class Rehearsal:
 
     @property
     def verdict(self) -> str:
+        if self.before_failed:  # a change to a network that was already broken cannot be judged
+            return INCONCLUSIVE
         unmeasured = [d for d in self.judgement.differences if d.split(" ", 1)[0].endswith("-unmeasured")]
         return self.judgement.verdict(all(c.ok for c in self.checks), unmeasured + self.touched)
 
@@ -203,6 +206,10 @@ def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str],
     change = diff(old, new)
     intent = intent or derived_intent(old, new, change)
     drivers = for_lab(name)
+    progress("rehearse", "verification suite before the change (a lab that fails it cannot judge a change)")
+    before_failed = [str(c) for c in verify(old, drivers, timeout=CHECK_TIMEOUT) if not c.ok]
+    for line in before_failed:
+        progress("rehearse", f"before the change: {line}")
     progress("rehearse", "snapshot: SAs, NHTB, routes, reachability (ICMP and TCP)")
     watched = watched_prefixes(old, new)  # a route the change adds or removes is read before and after
     snap_before = snapshot(old, drivers, watched)
@@ -235,7 +242,7 @@ def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str],
     touched = [line for line in uncovered if line.split(": ", 1)[1] not in before_texts]
     return Rehearsal(title or str(after), name, added, [new.host_address(n) for n in added if n in new.hosts],
                      applied, snap_before, snap_after, lost, results, diag,
-                     seconds, intent, judgement, held, uncovered, touched)
+                     seconds, intent, judgement, held, uncovered, touched, before_failed)
 
 
 # ---- HTML report ---------------------------------------------------------------------------------
@@ -315,6 +322,7 @@ table{{border-collapse:collapse;margin:.5em 0}} .ok{{background:#ebfbee}} .bad{{
 .verdict{{font-size:1.4em;font-weight:bold;color:{'#2b8a3e' if r.ok else '#c92a2a'}}}</style></head><body>
 <h1>Rehearsal: {html.escape(r.change)}</h1>
 <p class=verdict>{verdict}</p>
+{'' if not r.before_failed else '<h2>The lab failed its verification before the change</h2><ul>' + ''.join(f'<li>{html.escape(x)}</li>' for x in r.before_failed) + '</ul>'}
 <p>New: {', '.join(r.new_nodes) or 'no node'}; new spoke verified: {'yes' if r.new_spoke_ok else 'no'}.
 Pings during the change: {lost_total} of {sent_total} lost. Differences: {len(r.judgement.differences)}, of which not in the intent: {len(r.judgement.unexpected)}.
 Timings: {', '.join(f'{k} {v}s' for k, v in r.seconds.items())}.</p>

@@ -120,3 +120,12 @@ def test_a_change_to_a_statement_the_stand_in_does_not_emulate_is_inconclusive(t
     touched = doc["touched"]
     assert any("corporate.junos:" in t and "vpn-monitor" in t for t in touched), touched
     assert "vpn-monitor" in text
+
+
+def test_a_lab_that_fails_before_the_change_is_inconclusive_and_says_what_failed(tmp_path, capsys):
+    before, after = before_after(tmp_path)
+    commit(before, "westford", WESTFORD_KEY.format(p="ike-policy1"))  # the keys differ before the change
+    rc, text, doc = rehearse(tmp_path, capsys, "--before", str(before), "--after", str(after))
+    assert (rc, doc["verdict"]) == (1, "INCONCLUSIVE"), text
+    assert doc["before_failed"] and any("westford" in f for f in doc["before_failed"]), doc["before_failed"]
+    assert "nothing can be judged" in text

@@ -114,3 +114,16 @@ def test_the_verdicts():
 def test_every_kind_of_difference_has_a_place_in_the_blast_radius():
     from harness.verify.rehearse import BLAST_AREAS
     assert {k.split("-", 1)[0] for k in KINDS} == set(BLAST_AREAS)
+
+
+def test_a_lab_that_failed_before_the_change_cannot_judge_it():
+    from harness.verify.checks import CheckResult
+    from harness.verify.intent import BROKEN, INCONCLUSIVE
+    from harness.verify.rehearse import Rehearsal
+
+    snap = Snapshot({}, {}, {}, {}, {})
+    failed = CheckResult("ping 192.168.178.10", "corp-pc", False, "replies", "0 of 3")
+    r = Rehearsal("a change", "lab", [], [], {}, snap, snap, {}, [failed], None, {}, Intent(), judge([], Intent()))
+    assert r.verdict == BROKEN  # failing after the change, healthy before: the change broke it
+    r.before_failed = [str(failed)]
+    assert r.verdict == INCONCLUSIVE
