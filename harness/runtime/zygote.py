@@ -46,11 +46,15 @@ class Zygote:
 
 def _serve(sock: socket.socket, preload: list[str]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the daemons forked here
+    # Preload at a low priority: the agent's own start-up (the VM's boot) comes first.
+    niced = _nice(10)
     for module in preload:
         try:
             importlib.import_module(module)
         except Exception as e:  # noqa: BLE001 - the daemon will fail visibly in its own log
             print(f"zygote: preloading {module}: {e}", file=sys.stderr, flush=True)
+    if niced:
+        _nice(-10)  # the daemons run at the normal priority (root may raise it back)
     f = sock.makefile("rw", buffering=1)
     for line in f:
         try:
@@ -63,6 +67,14 @@ def _serve(sock: socket.socket, preload: list[str]) -> None:
             f.write(json.dumps({"pid": pid}) + "\n")
         except Exception as e:  # noqa: BLE001 - the caller raises it
             f.write(json.dumps({"error": f"{type(e).__name__}: {e}"}) + "\n")
+
+
+def _nice(step: int) -> bool:
+    try:
+        os.nice(step)
+        return True
+    except OSError:
+        return False
 
 
 def _become_daemon(module: str, argv: list[str], log: str) -> None:
