@@ -24,7 +24,7 @@ from ..model.spoke import SpokeRequest, add_spoke, grow
 from ..render.diff import diff
 from ..runtime import backend
 from ..verify.diagnose import TITLES
-from ..parse.sources import Source, resolve
+from .sources import Source, resolve
 from ..verify.intent import derived_intent, load_intent
 from ..verify.rehearse import INTENT_FILE, Rehearsal, html_report, read_change, rehearse_change
 from .output import Listing, ProgressPrinter, columns, err, out, print_json, print_listing, verdict, warn_preflight

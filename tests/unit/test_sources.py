@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from harness.errors import LabError
-from harness.parse.sources import resolve
+from harness.cli.sources import resolve
 
 from ..conftest import LAB, TOPOLOGIES
 
