@@ -11,10 +11,11 @@ REDACTED = "<redacted>"
 # Where a key shows in a statement or a raw line, whatever the message around it: the value after
 # a Junos key keyword (`pre-shared-key ascii-text X`, or a key type alone when a block split the
 # statement), any $9$ string, and the value after ScreenOS `preshare` (misspellings included).
+_VALUE = r"(\"[^\"]*\"?|'[^']*'?|[^\s'\"]+)"  # double-quoted, single-quoted (to its end) or a bare word
 _KEY_PATTERNS = (
-    (re.compile(r"(\bpre-shared-key\s+)(?!ascii-text\b|hexadecimal\b)(\"[^\"]*\"?|[^\s'\"]+)"), rf"\1{REDACTED}"),
-    (re.compile(r"(\b(?:ascii-text|hexadecimal)\s+)(\"[^\"]*\"?|[^\s'\"]+)"), rf"\1{REDACTED}"),
-    (re.compile(r"(?i)(\bpre-?sh\w*\s+)(\"[^\"]*\"?|[^\s'\"]+)"), rf'\1"{REDACTED}"'),
+    (re.compile(rf"(\bpre-shared-key\s+)(?!ascii-text\b|hexadecimal\b){_VALUE}"), rf"\1{REDACTED}"),
+    (re.compile(rf"(\b(?:ascii-text|hexadecimal)\s+){_VALUE}"), rf"\1{REDACTED}"),
+    (re.compile(rf"(?i)(\bpre-?sh\w*\s+){_VALUE}"), rf'\1"{REDACTED}"'),
     (re.compile(r"\$9\$[^\s\"';]*"), REDACTED),
 )
 

@@ -70,14 +70,14 @@ def _write_change(args, base: Lab, change, out_dir: Path) -> int:
     findings = preflight(new)
     warn_preflight(findings)
     out.print(redact(change_script(change)), soft_wrap=True, markup=False)
-    out.print(f"wrote {out_dir}/: {topo.name}, lab/ ({', '.join(sorted(p.name for p in (out_dir / 'lab').iterdir()))}), "
-              f"{script.name}, {INTENT_FILE}; rehearse it with: nhtb-lab rehearse {out_dir}")
     if findings and not args.allow_findings:
-        err.print(f"{len(findings)} pre-flight finding(s): the change would not work as written "
+        err.print(f"{len(findings)} pre-flight finding(s): the change would not work as written; nothing written "
                   "(--allow-findings keeps it, to rehearse the mistake)")
         if created:
             shutil.rmtree(out_dir, ignore_errors=True)
         return 1
+    out.print(f"wrote {out_dir}/: {topo.name}, lab/ ({', '.join(sorted(p.name for p in (out_dir / 'lab').iterdir()))}), "
+              f"{script.name}, {INTENT_FILE}; rehearse it with: nhtb-lab rehearse {out_dir}")
     return 0
 
 
@@ -89,6 +89,8 @@ def cmd_spoke(args) -> int:
             raise LabError("spoke remove needs the spoke's NAME")
         lab = load(args)
         return _write_change(args, lab, remove_spoke(lab, args.spoke), Path(args.out or f"remove-{args.spoke}"))
+    if args.spoke:
+        raise LabError(f"spoke add takes the new spoke's name as --name, not as '{args.spoke}'")
     for opt in ("spoke_name", "public", "lan", "tunnel_ip"):
         if not getattr(args, opt):
             raise LabError(f"spoke add needs --{opt.replace('spoke_', '').replace('_', '-')}")
@@ -107,7 +109,7 @@ def cmd_spoke(args) -> int:
 
 def cmd_change(args) -> int:
     lab = load(args)
-    title, commands = read_change_script(Path(args.script), lab.nodes)
+    title, commands = read_change_script(Path(args.script), {n: site.os for n, site in lab.sites.items()})
     change = Change(title, commands)
     return _write_change(args, lab, change, Path(args.out or f"change-{Path(args.script).stem}"))
 
@@ -197,6 +199,11 @@ def _rehearse(args, before: Path, after: Path, intent, title: str) -> int:
     old = load_lab(before)  # bad input fails here, before anything is made
     new = load_lab(after)
     warn_preflight(preflight(new))  # predictions: the rehearsal confirms or refutes them
+    change = diff(old, new)
+    if args.runtime == "containerlab" and (change.added or change.removed):
+        raise LabError(f"rehearse --runtime containerlab: the change adds or removes nodes "
+                       f"({', '.join(change.added + change.removed)}), which containerlab itself does; "
+                       "rehearse it with --runtime native or vm")
     name = args.name or f"{old.name}-rehearsal"
     progress = ProgressPrinter()
     rt = backend.choose(args.runtime, progress, str(before))

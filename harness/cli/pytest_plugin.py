@@ -6,7 +6,8 @@ repository: `pip install nhtb-lab`, then
 
 Fixtures: `nhtb_lab` (the running lab: name, model, drivers), `nhtb_driver` (a node's driver by
 name: the note's questions, `ike_sas()`, `next_hop_tunnels()`, `route()`...), `nhtb_ping` and
-`nhtb_tcp` (between two nodes, or a node and an address). Options: `--nhtb-lab NAME` (default:
+`nhtb_tcp` (`nhtb_ping` between two nodes, or a node and an address; `nhtb_tcp` between two LAN
+hosts). Options: `--nhtb-lab NAME` (default:
 the topology's lab name, `nhtb`) and `--nhtb-topology FILE` (brings the lab up when it is not
 running, and takes it down after the session). Imports are lazy: loading the plugin costs nothing
 to a pytest run that does not use it.
@@ -24,7 +25,9 @@ def pytest_addoption(parser):
     group = parser.getgroup("nhtb-lab", "nhtb-lab: checks against a running lab")
     group.addoption("--nhtb-lab", default=os.environ.get("NHTB_LAB"), metavar="NAME",
                     help="the running lab to check (default: the topology's lab name)")
-    group.addoption("--nhtb-topology", default=os.environ.get("NHTB_TOPOLOGY"), metavar="FILE",
+    # No environment default: NHTB_TOPOLOGY, which the CLI reads, must not make every pytest run
+    # bring a lab up.
+    group.addoption("--nhtb-topology", default=None, metavar="FILE",
                     help="bring this topology's lab up when it is not running (and down afterwards)")
 
 
@@ -51,31 +54,32 @@ class LabHandle:
 
 @pytest.fixture(scope="session")
 def nhtb_lab(request) -> LabHandle:
-    from ..drivers import for_lab
+    from ..drivers import for_lab, running
     from ..errors import USER_ERRORS
     from ..model.lab import load_lab
     from ..runtime import backend
 
     name, topology = request.config.getoption("nhtb_lab"), request.config.getoption("nhtb_topology")
+    brought_up = None
     try:
-        name = name or (load_lab(Path(topology)).name if topology else "nhtb")
-        brought_up = False
         try:
-            backend.find(name)
-        except USER_ERRORS:
-            if not topology:
-                raise
-            backend.choose(os.environ.get("NHTB_RUNTIME", "auto"), lambda phase, msg: None).up(topology, name=name)
-            brought_up = True
-        from ..drivers import running
-
-        _, model = running(name)
-        handle = LabHandle(name, model, for_lab(name))
-    except USER_ERRORS as e:
-        pytest.fail(f"nhtb-lab: {e} (bring it up with `nhtb-lab up`, or pass --nhtb-topology FILE)", pytrace=False)
-    yield handle
-    if brought_up:
-        backend.down(name)
+            name = name or (load_lab(Path(topology)).name if topology else "nhtb")
+            try:
+                backend.find(name)
+            except USER_ERRORS:
+                if not topology:
+                    raise
+                runtime = os.environ.get("NHTB_RUNTIME", "auto")
+                backend.choose(runtime, lambda phase, msg: None, topology).up(topology, name=name)
+                brought_up = name
+            _, model = running(name)
+            handle = LabHandle(name, model, for_lab(name))
+        except USER_ERRORS as e:
+            pytest.fail(f"nhtb-lab: {e} (bring it up with `nhtb-lab up`, or pass --nhtb-topology FILE)", pytrace=False)
+        yield handle
+    finally:
+        if brought_up:
+            backend.down(brought_up)  # what this session brought up, whatever happened
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,11 @@ import yaml
 from ..errors import ConfigError, Source
 from ..files import write_file
 from ..parse.clab import load_topology
-from ..parse.junos import load_junos
+from ..parse.junos import load_junos, parse_junos
+from ..parse.screenos import parse_screenos
 from ..parse.statements import read_config
 from .lab import node_os
+from .ledger import classify
 
 CHANGE_FILE = "change.json"  # what the folder is a change of: the base topology, and the commands
 
@@ -76,20 +78,22 @@ def write_changed_lab(topology: Path | str, change: Change, out_dir: Path) -> Pa
     return path
 
 
-def read_change_script(path: Path, nodes: dict) -> tuple[str, dict[str, list[str]]]:
+def read_change_script(path: Path, sites: dict[str, str]) -> tuple[str, dict[str, list[str]]]:
     """A change as `change_script` writes it (and an engineer keeps it): `# on NODE:` starts the
-    commands for NODE; other `#` lines are comments, the first one the title. Returns (title,
-    node -> commands); a command outside a section or an unknown node is refused by line."""
+    commands for NODE (a device: `sites` maps each to its OS); other `#` lines are comments, the
+    first one the title. Returns (title, node -> commands). A command outside a section, an
+    unknown node, or a statement that is not Junos (ScreenOS) is refused by its line here."""
     text = read_config(path)
-    title, node, out = "", None, {}
+    title, node, out, at = "", None, {}, {}
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if line.startswith("#"):
             head = line.lstrip("#").strip()
             if head.startswith("on ") and head.endswith(":"):
                 node = head[3:-1].strip()
-                if node not in nodes:
-                    raise ConfigError(f"no node '{node}' in the lab (nodes: {', '.join(nodes)})", Source(str(path), lineno))
+                if node not in sites:
+                    raise ConfigError(f"no device '{node}' in the lab (devices: {', '.join(sites)})",
+                                      Source(str(path), lineno))
                 out.setdefault(node, [])
             elif not title and head:
                 title = head
@@ -99,9 +103,22 @@ def read_change_script(path: Path, nodes: dict) -> tuple[str, dict[str, list[str
         if node is None:
             raise ConfigError("a command before any `# on NODE:` line: which device is it for?", Source(str(path), lineno))
         out[node].append(line)
+        at.setdefault(node, {})[lineno] = line
     if not any(out.values()):
         raise ConfigError("no commands (a section starts with `# on NODE:`)", Source(str(path), 1))
+    bad = [f"{e.file}:{e.line}: {e.statement}: {e.reason}" for n, lines in at.items()
+           for e in _invalid(lines, sites[n], str(path), text.count("\n") + 1)]
+    if bad:
+        raise ConfigError("commands no device would take:\n" + "\n".join(bad))
     return title or path.stem, {n: c for n, c in out.items() if c}
+
+
+def _invalid(lines: dict[int, str], os: str, file: str, total: int):
+    """The statements of one device's commands that its OS does not have, at the script's lines
+    (the other lines blanked, so the parser's line numbers are the script's)."""
+    masked = "\n".join(lines.get(i, "") for i in range(1, total + 1))
+    parsed = (parse_junos if os == "junos" else parse_screenos)(masked, file)
+    return [e for e in classify(parsed, os) if e.class_ == "invalid"]
 
 
 def change_script(change: Change) -> str:

@@ -57,12 +57,11 @@ def _forget_lan_screenos(site: Site, lans: list[IPv4Network]) -> list[str]:
         hit = [(k, n) for k, ns in (("src-address", p.sources), ("dst-address", p.destinations)) for n in ns if n in gone]
         if not hit:
             continue
-        first = (p.sources[:1], p.destinations[:1])
-        if any(n in gone for n in first[0] + first[1]):
-            # The policy's own line names it: ScreenOS cannot unset that one alone.
-            if len(p.sources) == 1 or len(p.destinations) == 1:
-                out.append(f"unset policy {p.name}")
-                continue
+        if not [n for n in p.sources if n not in gone] or not [n for n in p.destinations if n not in gone]:
+            out.append(f"unset policy {p.name}")  # it matched only the spoke's LAN on one side
+            continue
+        if p.sources[0] in gone or p.destinations[0] in gone:
+            # The policy's own line names it and others stay: ScreenOS cannot unset that one alone.
             raise ConfigError(f"{p.source}: policy {p.name}'s first line names {', '.join(n for _, n in hit)}; "
                               "rewrite that policy by hand before removing the spoke")
         out += [f"set policy {p.name}", *(f'unset {k} "{n}"' for k, n in hit), "exit"]

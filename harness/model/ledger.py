@@ -121,8 +121,17 @@ def shown(st: Statement, os: str) -> str:
     """The statement as text with every secret replaced, word by word, then by the errors'
     patterns as the last guard (a misspelt `preshare` too)."""
     secret_after = _SECRET_AFTER[os]
-    words = tuple(REDACTED if i and st.words[i - 1] in secret_after else w for i, w in enumerate(st.words))
-    return redact(str(Statement(words, st.source)))
+    words, quote = [], ""
+    for i, w in enumerate(st.words):
+        if quote:  # inside a key the parser split at its spaces ('my secret key' is not Junos quoting)
+            quote = "" if w.endswith(quote) else quote
+            continue
+        if i and st.words[i - 1] in secret_after:
+            words.append(REDACTED)
+            quote = w[0] if w[:1] in "'\"" and not (len(w) > 1 and w.endswith(w[0])) else ""
+        else:
+            words.append(w)
+    return redact(str(Statement(tuple(words), st.source)))
 
 
 def classify(parsed: ParsedConfig, os: str, emulated_used: set[Statement] | None = None) -> list[Entry]:

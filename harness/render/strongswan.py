@@ -67,6 +67,9 @@ def _child(site: Site, vpn: Vpn) -> dict:
         # A dead peer's SAs are cleared (as kmd does); `immediately` negotiates again at once,
         # on-traffic waits for the next packet (the trap stays).
         "dpd_action": "restart" if vpn.establish_tunnels == "immediately" else "clear",
+        # ... and `immediately` negotiates again when the peer deletes the SA (on-traffic: the
+        # trap stays for the next packet).
+        "close_action": "start" if vpn.establish_tunnels == "immediately" else "none",
     }
     if vpn.bind_interface:
         unit = site.units[vpn.bind_interface]

@@ -147,9 +147,10 @@ def main() -> int:
     ap.add_argument("--token-file", required=True)
     ap.add_argument("--port", type=int, default=AGENT_PORT)
     args = ap.parse_args()
-    Handler.token = Path(args.token_file).read_text().strip()
-    # Before any thread exists: the daemons are forked from it instead of starting a new Python.
+    # Before any thread exists, and before the token is read (no daemon holds it): the daemons are
+    # forked from the zygote instead of starting a new Python.
     daemons.use_zygote(Zygote([daemons.BINDER, daemons.MGMTD]))
+    Handler.token = Path(args.token_file).read_text().strip()
     Handler.runtime = LocalRuntime()
     _die_on_lockup()
     _configure_control_nic()

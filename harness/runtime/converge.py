@@ -61,7 +61,8 @@ def bring_up_vpns(lab: Lab, state: LabState, sessions: dict, broken: set[str], p
     return [label(a, b) for a, b in pairs], [label(a, b) for a, b in skipped]
 
 
-def clear_sas(lab: Lab, state: LabState, labels: frozenset[str], progress: Progress, settle: float = 5.0) -> None:
+def clear_sas(lab: Lab, state: LabState, labels: set[str] | frozenset[str], progress: Progress,
+              stand_ins: set[str], settle: float = 5.0) -> None:
     """Delete the IKE SA (and its IPsec SAs) of each VPN with an end in `labels`, as kmd does for a
     gateway or VPN whose configuration a commit changed; the next negotiation uses the new keys.
     One end deletes and tells the other; only if the other still holds its SA after `settle`
@@ -69,6 +70,9 @@ def clear_sas(lab: Lab, state: LabState, labels: frozenset[str], progress: Progr
     the next negotiation for three retransmits, ~24 s)."""
     for a, b in vpn_pairs(lab):
         if a.label not in labels and b.label not in labels:
+            continue
+        if not {a.site.name, b.site.name} <= stand_ins:  # a device clears its own SAs on commit
+            progress("renegotiate", f"{a.label} <-> {b.label}: not cleared here (a device end)")
             continue
         cleared = charon.terminate(daemons.session(state, a.site.name, timeout=10), a.vpn.name)
         other = daemons.session(state, b.site.name, timeout=10)

@@ -246,7 +246,7 @@ class LocalRuntime(NodeQueries):
         broken = self._not_waited_for(new, self._stand_ins(new))
         if change.reconfigured:  # every end has its new keys by now: clear, then renegotiate below
             with Phase("renegotiate", progress, timings):
-                converge.clear_sas(new, state, change.reconfigured, progress)
+                converge.clear_sas(new, state, change.reconfigured, progress, set(self._stand_ins(new)))
         with Phase("IKE", progress, timings):
             up, skipped = converge.bring_up_vpns(new, state, sessions, broken, progress, sa_timeout,
                                                  only=set(change.vpns_added | change.reconfigured))

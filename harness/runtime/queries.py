@@ -94,6 +94,11 @@ class NodeQueries:
             error = str(e)
         return {"ok": error is None, "error": error, "child": has_child, "log": log}
 
+    def terminate(self, lab_name: str, node: str, vpn: str) -> bool:
+        """`clear security ike security-associations` for one VPN on this node: its IKE SA and
+        CHILD SAs deleted, the peer told; False when there was none."""
+        return charon.terminate(self._session(lab_name, node), vpn)
+
     def trace(self, lab_name: str, node: str, filters: list[dict], duration: float = 4.0,
               ping_from: str | None = None, ping_to: str | None = None, count: int = 3) -> dict:
         """Flow traceoptions on `node` for `duration` seconds: the nftables trace of packets the

@@ -19,7 +19,7 @@ AGENT_PORT = 7777  # inside the guest
 # parameters (`up` is carried separately: it streams progress and retries on a dead VM).
 RUNTIME_CALLS = ("labs", "down", "down_all", "exec", "sas", "nhtb", "routes", "rekey", "xfrm_states",
                  "xfrm_policies", "xfrm_netns_stats", "charon_log", "residue",
-                 "initiate", "trace", "syn_mss", "tcp_handshake", "tcp_hold")
+                 "initiate", "terminate", "trace", "syn_mss", "tcp_handshake", "tcp_hold")
 # Calls that report progress as they go (events), besides `up`.
 PROGRESS_CALLS = ("apply",)
 

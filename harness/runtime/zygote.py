@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import runpy
 import signal
 import socket
 import sys
@@ -35,7 +34,9 @@ class Zygote:
         self._file = parent.makefile("rw", buffering=1)
 
     def spawn(self, module: str, argv: list[str], log: str) -> int:
-        """Run `python -m module argv...` as a daemon forked from the zygote; returns its pid."""
+        """Run `module.main()` with `argv` as a daemon forked from the zygote (what `python -m
+        module argv...` runs: the module's `if __name__ == "__main__"` calls its main()); returns
+        its pid."""
         with self._lock:  # one request at a time on the one socket
             self._file.write(json.dumps({"module": module, "argv": argv, "log": log}) + "\n")
             answer = json.loads(self._file.readline() or "{}")
@@ -90,8 +91,10 @@ def _become_daemon(module: str, argv: list[str], log: str) -> None:
         sys.stdout = open(1, "w", buffering=1, closefd=False)
         sys.stderr = open(2, "w", buffering=1, closefd=False)
         sys.argv = [module, *argv]
-        runpy.run_module(module, run_name="__main__", alter_sys=True)
-        code = 0
+        # Its main(), as `python -m` would run it (running the already imported module's body
+        # again as __main__ would warn and re-execute it).
+        result = importlib.import_module(module).main()
+        code = result if isinstance(result, int) else 0
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BaseException:  # noqa: BLE001 - into its log, as a daemon started by python -m would

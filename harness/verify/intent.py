@@ -130,8 +130,9 @@ def derived_intent(old: Lab, new: Lab, change: LabDiff) -> Intent:
 
 
 def _hosts_behind(old: Lab, new: Lab, labels: frozenset[str]) -> list[str]:
-    """The LAN hosts whose traffic crosses one of the VPN ends `labels`: a spoke's own host, and
-    every host when the end is the hub's."""
+    """The LAN hosts whose traffic pauses while the VPN ends `labels` renegotiate: the spokes' own
+    hosts (the hub's host keeps its other VPNs; its traffic to those spokes is counted at the
+    spokes' hosts, as every pair with them is allowed)."""
     sites = {label.split("/")[0] for label in labels}
     hub = new.hub()
     if hub is not None and hub.name in sites:

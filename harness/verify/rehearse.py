@@ -139,7 +139,8 @@ def read_change(folder: Path) -> tuple[Path, Path, dict]:
     """(changed topology, base topology, change.json) of a change folder."""
     meta_path = folder / CHANGE_FILE
     if not meta_path.exists():
-        raise FileNotFoundError(f"{folder}: no {CHANGE_FILE} (make one with `nhtb-lab spoke add` or `fault apply`)")
+        raise FileNotFoundError(f"{folder}: no {CHANGE_FILE} (make one with `nhtb-lab spoke add`, `spoke remove`, "
+                                "`change` or `fault apply`)")
     meta = json.loads(meta_path.read_text())
     topo = next((p for p in sorted(folder.glob("*.clab.yml"))), None)
     if topo is None:

@@ -22,12 +22,12 @@ def test_what_spoke_add_writes_reads_back_as_the_same_commands(tmp_path):
     change = add_spoke(lab, BOSTON)
     script = tmp_path / "change.set"
     script.write_text(change_script(change))
-    title, commands = read_change_script(script, lab.nodes)
+    title, commands = read_change_script(script, {n: s.os for n, s in lab.sites.items()})
     assert title == change.title and commands == change.commands
 
 
 @pytest.mark.parametrize("text, line, message", [
-    ("# on nowhere:\nset system host-name x\n", 1, "no node 'nowhere'"),
+    ("# on nowhere:\nset system host-name x\n", 1, "no device .nowhere."),
     ("# a title\nset system host-name x\n", 2, "before any `# on NODE:`"),
     ("# on corporate:\n\n", 1, "no commands"),
 ])
@@ -35,7 +35,7 @@ def test_a_script_that_says_no_device_is_refused_by_line(tmp_path, text, line, m
     script = tmp_path / "c.set"
     script.write_text(text)
     with pytest.raises(ConfigError, match=message) as e:
-        read_change_script(script, load_lab(THREE_SITE).nodes)
+        read_change_script(script, {n: s.os for n, s in load_lab(THREE_SITE).sites.items()})
     assert f"{script}:{line}" in str(e.value)
 
 
@@ -60,3 +60,33 @@ def test_bad_input_leaves_nothing(tmp_path, capsys):
     assert main(["-t", str(THREE_SITE), "change", str(script), "--out", str(out)]) == 1
     assert "no-such-gate" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("written", ["'my secret key'", '"my secret key"', "mysecretkey"])
+def test_a_key_is_never_printed_however_it_is_quoted(tmp_path, capsys, written):
+    script = tmp_path / "k.set"
+    script.write_text(f"# on westford:\nset security ike policy ike-policy1 pre-shared-key ascii-text {written}\n")
+    main(["-t", str(THREE_SITE), "change", str(script), "--out", str(tmp_path / "out")])
+    printed = capsys.readouterr()
+    for word in ("secret", "mysecretkey"):
+        assert word not in printed.out + printed.err, printed
+
+
+def test_a_statement_no_device_would_take_is_refused_at_the_scripts_line(tmp_path, capsys):
+    script = tmp_path / "c.set"
+    script.write_text("# a typo\n\n# on corporate:\nset security ike gateway westford-gate address 3.3.3.2\n"
+                      "set securityy ike policy x mode main\n# on sunnyvale:\nset frobnicate 1\n")
+    out = tmp_path / "out"
+    assert main(["-t", str(THREE_SITE), "change", str(script), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{script}:5: securityy ike policy x mode main" in err and f"{script}:7: frobnicate 1" in err, err
+    assert f"{script}:4" not in err and not out.exists()
+
+
+def test_the_example_reads_as_its_sections_say():
+    sites = {n: s.os for n, s in load_lab(THREE_SITE).sites.items()}
+    title, commands = read_change_script(EXAMPLE, sites)
+    assert title == "Westford's pre-shared key rotated on both ends"
+    assert sorted(commands) == ["corporate", "westford"]
+    assert commands["corporate"][-1] == "set security ike gateway westford-gate ike-policy westford-ike"
+    assert commands["westford"] == ["set security ike policy ike-policy1 pre-shared-key ascii-text rotated-key-2026"]

@@ -84,3 +84,12 @@ def test_screenos_dpd_liveness(lab_copy):
     edit(path, gw, gw + f'\nset ike gateway "{name}" dpd-liveness interval 4\nset ike gateway "{name}" dpd-liveness retry 2')
     conn = strongswan.connections(load_lab(lab_copy).sites["sunnyvale"])["corp-vpn"]
     assert (conn["dpd_delay"], conn["dpd_timeout"]) == ("4s", "8s")
+
+
+def test_screenos_always_send_is_named_as_not_emulated(lab_copy):
+    path = lab_copy.parents[1] / "lab" / "sunnyvale.screenos"
+    gw = next(ln for ln in path.read_text().splitlines() if ln.startswith("set ike gateway"))
+    name = gw.split('"')[1]
+    edit(path, gw, gw + f'\nset ike gateway "{name}" dpd-liveness interval 4\nset ike gateway "{name}" dpd-liveness always-send')
+    uncovered = not_emulated(load_lab(lab_copy))
+    assert [u.split(": ", 1)[1] for u in uncovered] == [f"ike gateway {name} dpd-liveness always-send"], uncovered

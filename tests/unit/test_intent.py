@@ -10,7 +10,7 @@ from harness.model.change import write_changed_lab
 from harness.model.lab import load_lab
 from harness.model.spoke import add_spoke
 from harness.render.diff import diff
-from harness.verify.intent import KINDS, Intent, derived_intent, differences, judge, load_intent
+from harness.verify.intent import INCONCLUSIVE, KINDS, Intent, derived_intent, differences, judge, load_intent
 from harness.verify.rehearse import Snapshot
 
 from ..conftest import BOSTON, THREE_SITE
@@ -127,3 +127,20 @@ def test_a_lab_that_failed_before_the_change_cannot_judge_it():
     assert r.verdict == BROKEN  # failing after the change, healthy before: the change broke it
     r.before_failed = [str(failed)]
     assert r.verdict == INCONCLUSIVE
+
+
+def test_the_blast_radius_groups_every_difference_and_marks_the_undeclared_ones():
+    from harness.verify.rehearse import Rehearsal
+
+    snap = Snapshot({}, {}, {}, {}, {})
+    diffs = ["ike-renegotiated corporate/westford-vpn", "route-changed corporate 172.31.2.0/24",
+             "pings-lost corp-pc -> westford-pc", "pings-unmeasured corp-pc -> sunnyvale-pc"]
+    intent = Intent(expect=["ike-renegotiated corporate/*"], allow=["pings-* *"])
+    pings = {"corp-pc -> westford-pc": (3, 30), "corp-pc -> sunnyvale-pc": (-1, 0), "a -> b": (0, 30)}
+    r = Rehearsal("c", "lab", [], [], {}, snap, snap, pings, [], None, {}, intent, judge(diffs, intent))
+    radius = r.blast_radius()
+    assert radius["IKE and IPsec SAs"] == [("ike-renegotiated corporate/westford-vpn", True)]
+    assert radius["routes"] == [("route-changed corporate 172.31.2.0/24", False)]
+    assert radius["NHTB table"] == [] and len(radius["pings lost during the change"]) == 2
+    assert r.pings_lost == (3, 60)  # the unmeasured pair is not counted as zero loss...
+    assert r.verdict == INCONCLUSIVE  # ...it makes the rehearsal unable to judge

@@ -92,3 +92,27 @@ def test_cli_bad_name_leaves_nothing(tmp_path, capsys):
     assert main(["-t", str(THREE_SITE), "spoke", "remove", "nosuch", "--out", str(out)]) != 0
     assert "nosuch is not a spoke" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _sunnyvale(lab_copy):
+    return lab_copy.parents[1] / "lab" / "sunnyvale.screenos"
+
+
+def test_a_screenos_policy_for_the_removed_lan_only_goes_whole_and_one_still_needed_stays(lab_copy):
+    path = _sunnyvale(lab_copy)
+    path.write_text(path.read_text() + 'set policy id 9 from "Trust" to "VPN" "sunnyvale-net" "westford-net" "ANY" permit\n')
+    commands = remove_spoke(load_lab(lab_copy), "westford").commands["sunnyvale"]
+    assert "unset policy id 9" in commands  # it allowed nothing but traffic to Westford's LAN
+    assert "unset policy id 2" not in commands and 'unset dst-address "westford-net"' in commands  # corp-net stays
+
+
+def test_a_screenos_policy_whose_own_line_names_the_lan_beside_others_is_left_to_the_engineer(lab_copy):
+    from .test_validate import edit
+
+    path = _sunnyvale(lab_copy)
+    edit(path, 'set policy id 2 from "Trust" to "VPN" "sunnyvale-net" "corp-net" "ANY" permit',
+         'set policy id 2 from "Trust" to "VPN" "sunnyvale-net" "westford-net" "ANY" permit')
+    line = edit(path, 'set dst-address "westford-net"', 'set dst-address "corp-net"')
+    with pytest.raises(ConfigError, match="policy id 2's first line names westford-net") as e:
+        remove_spoke(load_lab(lab_copy), "westford")
+    assert "sunnyvale.screenos:" in str(e.value) and line > 1
