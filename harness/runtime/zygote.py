@@ -13,10 +13,13 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shlex
 import signal
 import socket
 import sys
 import threading
+
+import setproctitle
 
 
 class Zygote:
@@ -91,6 +94,9 @@ def _become_daemon(module: str, argv: list[str], log: str) -> None:
         sys.stdout = open(1, "w", buffering=1, closefd=False)
         sys.stderr = open(2, "w", buffering=1, closefd=False)
         sys.argv = [module, *argv]
+        # Its command line as `python -m` would have it, so `ps`, and the lab's residue check that
+        # finds a lab's daemons by their arguments, see what it is, not the agent it was forked from.
+        setproctitle.setproctitle(shlex.join([sys.executable, "-m", module, *argv]))
         # Its main(), as `python -m` would run it (running the already imported module's body
         # again as __main__ would warn and re-execute it).
         result = importlib.import_module(module).main()

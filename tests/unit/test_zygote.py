@@ -28,6 +28,8 @@ def test_a_daemon_forked_from_the_zygote(tmp_path):
         assert pid != z.pid and process.alive(pid)
         assert wait_for(lambda: log.exists() and "argv" in log.read_text()), log
         assert "argv=['30', 'x y'] own-session=True" in log.read_text()
+        # Its command line is its own (ps and the residue check read it), not the zygote's parent's.
+        assert f"-m {PROBE} 30 'x y'" in open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
         assert os.getpgid(pid) == pid  # its own process group: `down` stops it and whatever it starts
         process.stop(pid)
         # Reaped by the zygote: not even a zombie's /proc entry is left (alive() counts a zombie dead).
