@@ -39,7 +39,9 @@ class RemoteRuntime:
             return self.client.call("up", params, on_event=progress, timeout=900)
         except (OSError, LabError):
             vm = LabVM()
-            if vm.running() or retries <= 0:
+            # Only a VM whose qemu is gone died. An agent slow to answer a ping (software emulation
+            # under load) is not dead: taking it for dead stopped a healthy VM and every lab in it.
+            if vm.qemu_alive() or retries <= 0:
                 raise
             # The VM itself died (its kernel panics on a lockup): every lab in it is gone. Say so,
             # keep its console, and try once more on a fresh VM.
@@ -157,5 +159,6 @@ def stop_vm_if_idle(rt, wait_for: str | None = None, timeout: float = 120) -> bo
         if rt.labs():
             return False
     except (OSError, LabError):
-        pass  # the agent is gone: stopping is all that is left to do
+        if LabVM().qemu_alive():
+            return False  # a busy agent did not answer: its labs may be there, never stop it blind
     return LabVM().stop()

@@ -87,6 +87,12 @@ class LabVM:
             return None
         return AgentClient(int(port), token)
 
+    def qemu_alive(self) -> bool:
+        """Whether the VM's qemu still runs (a guest that panics ends it: `-no-reboot`), however
+        busy its agent is."""
+        pid = self._read("qemu.pid")
+        return bool(pid) and process.alive(int(pid))
+
     def running(self) -> bool:
         c = self.client()
         return c is not None and c.ping()
