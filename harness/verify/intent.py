@@ -18,7 +18,6 @@ import yaml
 
 from ..errors import ConfigError, Source
 from ..model.lab import Lab
-from ..model.topology import ends, peer_end
 from ..render.diff import LabDiff
 
 KINDS = ("ike-new", "ike-gone", "ike-renegotiated", "ipsec-new", "ipsec-gone", "ipsec-renegotiated",

@@ -3,18 +3,22 @@ the host kernel lacks it). One lab per session (per xdist worker), reused when a
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass
 
 import pytest
 
 from harness.errors import LabError
+from harness.model.change import edited_config
 from harness.model.lab import Lab, load_lab
 from harness.runtime import backend
 
-from ..conftest import THREE_SITE
+from ..conftest import LAB, THREE_SITE, TOPOLOGIES
 
 MODE = os.environ.get("NHTB_RUNTIME", "auto")
 # The lab the suite verifies: the three stand-ins, or (the nightly's vsrx job) NHTB_TOPOLOGY.
@@ -59,6 +63,35 @@ def lab():
         yield RunningLab(name, load_lab(TOPOLOGY, name=name), rt)
     finally:
         backend.down(name)
+
+
+@contextmanager
+def variant_lab(where: Path, tag: str, commands):
+    """The note's lab with commands typed on some of its Junos sites (`commands(model)` gives
+    node -> commands), brought up under a name of its own and taken down afterwards."""
+    shutil.copytree(LAB, where / "lab")
+    shutil.copytree(TOPOLOGIES, where / "topologies")
+    topo = where / "topologies" / THREE_SITE.name
+    for node, cmds in commands(load_lab(topo)).items():
+        path = where / "lab" / f"{node}.junos"
+        path.write_text(edited_config(path, "junos", tag, cmds))
+    name = unique_name(tag)
+    rt = backend.choose(MODE, lambda phase, message: None)
+    rt.up(str(topo), name=name)
+    try:
+        yield RunningLab(name, load_lab(topo, name=name), rt)
+    finally:
+        backend.down(name)
+
+
+def wait_until(predicate, seconds: float, step: float = 0.25) -> float | None:
+    """Seconds until `predicate()` held (polled, never a fixed sleep), or None if it did not."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        if predicate():
+            return round(time.monotonic() - t0, 1)
+        time.sleep(step)
+    return None
 
 
 def host_snapshot() -> dict[str, str]:

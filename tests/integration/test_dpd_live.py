@@ -6,21 +6,14 @@ The link restored, the next packet from Westford's LAN brings the tunnel back (o
 note's VPNs are). The figures are printed (pytest -s) for the README."""
 from __future__ import annotations
 
-import shutil
-import time
-
 import pytest
 
 from harness.drivers import for_lab
 from harness.junos import kmd
-from harness.model.change import edited_config
 from harness.model.ifnames import linux_ifname
-from harness.model.lab import load_lab
 from harness.model.topology import ends, peer_end
-from harness.runtime import backend
 
-from ..conftest import LAB, THREE_SITE, TOPOLOGIES
-from .conftest import MODE, RunningLab, unique_name
+from .conftest import variant_lab, wait_until
 
 INTERVAL, THRESHOLD = 2, 3
 SPOKE = "westford"
@@ -28,34 +21,17 @@ SPOKE = "westford"
 
 @pytest.fixture(scope="module")
 def dpd_lab(tmp_path_factory):
-    where = tmp_path_factory.mktemp("dpd")
-    shutil.copytree(LAB, where / "lab")
-    shutil.copytree(TOPOLOGIES, where / "topologies")
-    topo = where / "topologies" / THREE_SITE.name
-    lab = load_lab(topo)
-    spoke_end = ends(lab.sites[SPOKE])[0]
-    hub_end = peer_end(lab, spoke_end)
-    for end in (spoke_end, hub_end):
-        path = where / "lab" / f"{end.site.name}.junos"
-        at = f"set security ike gateway {end.gateway.name} dead-peer-detection"
-        path.write_text(edited_config(path, "junos", "DPD", [f"{at} interval {INTERVAL}", f"{at} threshold {THRESHOLD}"]))
-    name = unique_name("dpd")
-    rt = backend.choose(MODE, lambda phase, message: None)
-    rt.up(str(topo), name=name)
-    try:
-        yield RunningLab(name, load_lab(topo, name=name), rt), hub_end
-    finally:
-        backend.down(name)
+    ends_of = {}
 
+    def commands(model):
+        spoke_end = ends(model.sites[SPOKE])[0]
+        ends_of["hub"] = hub_end = peer_end(model, spoke_end)
+        return {e.site.name: [f"set security ike gateway {e.gateway.name} dead-peer-detection interval {INTERVAL}",
+                              f"set security ike gateway {e.gateway.name} dead-peer-detection threshold {THRESHOLD}"]
+                for e in (spoke_end, hub_end)}
 
-def wait(predicate, seconds: float, step: float = 0.25) -> float | None:
-    """Seconds until `predicate()` held, or None if it did not within `seconds`."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < seconds:
-        if predicate():
-            return round(time.monotonic() - t0, 1)
-        time.sleep(step)
-    return None
+    with variant_lab(tmp_path_factory.mktemp("dpd"), "dpd", commands) as lab:
+        yield lab, ends_of["hub"]
 
 
 def test_a_dead_spoke_is_cleared_by_dpd_and_comes_back_on_traffic(dpd_lab):
@@ -82,7 +58,7 @@ def test_a_dead_spoke_is_cleared_by_dpd_and_comes_back_on_traffic(dpd_lab):
         return not sa_up() and not entry() and not drivers[hub].route(spoke_lan_ip).active
 
     lab.exec(far.node, "ip", "link", "set", far.iface, "down")
-    gone = wait(cleared, 60)
+    gone = wait_until(cleared, 60)
     limit = INTERVAL * THRESHOLD + 2 * INTERVAL + 4  # a probe interval either side, and emulation's slack
     print(f"\nDPD: hub cleared {vpn} {gone} s after the cut (interval x threshold = {INTERVAL * THRESHOLD} s)")
     assert gone is not None and gone <= limit, f"hub still holds {vpn} after {gone or 60} s"
@@ -91,7 +67,7 @@ def test_a_dead_spoke_is_cleared_by_dpd_and_comes_back_on_traffic(dpd_lab):
     assert downs and downs[-1].error == kmd.DPD_DEAD, downs
 
     lab.exec(far.node, "ip", "link", "set", far.iface, "up")
-    back = wait(lambda: drivers[spoke_host].ping(lab.model.host_address(hub_host), count=1).received > 0, 90, 0)
+    back = wait_until(lambda: drivers[spoke_host].ping(lab.model.host_address(hub_host), count=1).received > 0, 90, 0)
     print(f"DPD: traffic from {spoke_host} flowed again {back} s after the link was restored")
     assert back is not None, "the tunnel did not come back after the link was restored"
-    assert wait(lambda: entry() and drivers[hub].route(spoke_lan_ip).active, 30) is not None
+    assert wait_until(lambda: entry() and drivers[hub].route(spoke_lan_ip).active, 30) is not None

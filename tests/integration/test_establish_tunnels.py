@@ -8,42 +8,27 @@
   packet asks charon for an SA, and the hub is the initiator."""
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
 
 from harness.drivers import for_lab
-from harness.model.change import edited_config
-from harness.model.lab import load_lab
 from harness.model.topology import ends, peer_end
-from harness.runtime import backend
 
-from ..conftest import LAB, THREE_SITE, TOPOLOGIES
-from .conftest import MODE, RunningLab, unique_name
+from .conftest import RunningLab, variant_lab, wait_until
 
 IMMEDIATE, ON_TRAFFIC = "westford", "sunnyvale"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    where = tmp_path_factory.mktemp("establish")
-    shutil.copytree(LAB, where / "lab")
-    shutil.copytree(TOPOLOGIES, where / "topologies")
-    topo = where / "topologies" / THREE_SITE.name
-    model = load_lab(topo)
-    spoke_end = ends(model.sites[IMMEDIATE])[0]
-    for end in (spoke_end, peer_end(model, spoke_end)):
-        path = where / "lab" / f"{end.site.name}.junos"
-        path.write_text(edited_config(path, "junos", "immediately",
-                                      [f"set security ipsec vpn {end.vpn.name} establish-tunnels immediately"]))
-    name = unique_name("estab")
-    rt = backend.choose(MODE, lambda phase, message: None)
-    rt.up(str(topo), name=name)
-    try:
-        yield RunningLab(name, load_lab(topo, name=name), rt)
-    finally:
-        backend.down(name)
+    def commands(model):
+        spoke_end = ends(model.sites[IMMEDIATE])[0]
+        return {e.site.name: [f"set security ipsec vpn {e.vpn.name} establish-tunnels immediately"]
+                for e in (spoke_end, peer_end(model, spoke_end))}
+
+    with variant_lab(tmp_path_factory.mktemp("establish"), "estab", commands) as lab:
+        yield lab
 
 
 def hub_vpn(lab: RunningLab, spoke: str):
@@ -55,22 +40,13 @@ def sa(driver, vpn: str):
     return next((s for s in driver.ike_sas() if s.name == vpn and s.state == "UP"), None)
 
 
-def wait(predicate, seconds: float) -> float | None:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < seconds:
-        if predicate():
-            return round(time.monotonic() - t0, 1)
-        time.sleep(0.25)
-    return None
-
-
 def test_immediately_negotiates_again_without_traffic(lab):
     hub, vpn = hub_vpn(lab, IMMEDIATE)
     drivers = for_lab(lab.name)
     before = sa(drivers[hub], vpn)
     assert before is not None
     assert lab.rt.terminate(lab.name, hub, vpn)
-    back = wait(lambda: (s := sa(drivers[hub], vpn)) is not None and s.initiator_cookie != before.initiator_cookie, 30)
+    back = wait_until(lambda: (s := sa(drivers[hub], vpn)) is not None and s.initiator_cookie != before.initiator_cookie, 30)
     print(f"\nestablish-tunnels immediately: {vpn} up again {back} s after it was cleared, no traffic sent")
     assert back is not None, f"{vpn} did not come back by itself"
 
@@ -80,12 +56,12 @@ def test_on_traffic_stays_down_until_a_packet_from_the_hub_brings_it_up(lab):
     drivers = for_lab(lab.name)
     assert sa(drivers[hub], vpn) is not None
     assert lab.rt.terminate(lab.name, hub, vpn)
-    assert wait(lambda: sa(drivers[hub], vpn) is None, 10) is not None
+    assert wait_until(lambda: sa(drivers[hub], vpn) is None, 10) is not None
     time.sleep(5)
     assert sa(drivers[hub], vpn) is None, f"{vpn} came back with no traffic: it is on-traffic"
     hub_host = lab.model.lan_host(hub)
     target = lab.model.host_address(lab.model.lan_host(ON_TRAFFIC))
-    up = wait(lambda: drivers[hub_host].ping(target, count=1).received > 0, 40)
+    up = wait_until(lambda: drivers[hub_host].ping(target, count=1).received > 0, 40)
     print(f"on-traffic: {vpn} brought up by pings from {hub_host} in {up} s")
     assert up is not None, f"traffic from {hub_host} did not bring {vpn} up"
     assert sa(drivers[hub], vpn).role == "Initiator"  # the hub started it, through the binding
