@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -13,9 +14,10 @@ from rich.markup import escape
 from rich.text import Text
 
 from ..drivers import for_lab
-from ..errors import USER_ERRORS, LabError, redact
+from ..errors import USER_ERRORS, ConfigError, LabError, redact
 from ..files import prepare_out_dir, write_file
-from ..model.change import Change, change_script, read_change_script, write_changed_lab
+from ..model.change import (Change, change_script, edited_config, first_command_line, read_change_script,
+                            write_changed_lab)
 from ..model.faults import apply_fault, load_faults
 from ..model.lab import Lab, load_lab
 from ..model.preflight import preflight
@@ -109,9 +111,34 @@ def cmd_spoke(args) -> int:
 
 def cmd_change(args) -> int:
     lab = load(args)
-    title, commands = read_change_script(Path(args.script), {n: site.os for n, site in lab.sites.items()})
-    change = Change(title, commands)
-    return _write_change(args, lab, change, Path(args.out or f"change-{Path(args.script).stem}"))
+    script = Path(args.script)
+    title, commands, lines = read_change_script(script, {n: site.os for n, site in lab.sites.items()})
+    out_dir = Path(args.out or f"change-{script.stem}")
+    try:
+        return _write_change(args, lab, Change(title, commands), out_dir)
+    except ConfigError as e:  # a message about the generated config: say it of the script's line
+        raise ConfigError(_in_script(str(e), lab, out_dir, script, title, commands, lines)) from None
+
+
+def _in_script(message: str, lab: Lab, out_dir: Path, script: Path, title: str, commands: dict[str, list[str]],
+               lines: dict[str, list[int]]) -> str:
+    """`message` with each `OUT/lab/NODE.ext:N` (a folder removed with the failure) said again:
+    an appended command as the script's file:line, another line as the statement it holds."""
+    for node, at in lines.items():
+        spec = lab.topology.nodes[node]
+        written = out_dir / "lab" / f"{node}{spec.startup_config.suffix}"
+        os_ = lab.sites[node].os
+        first = first_command_line(spec.startup_config, os_, title)
+        text = edited_config(spec.startup_config, os_, title, commands[node]).splitlines()
+
+        def repl(m: re.Match) -> str:
+            n = int(m.group(1))
+            if 0 <= n - first < len(at):
+                return f"{script}:{at[n - first]}"
+            return f"{node}'s config with the change, at `{text[n - 1].strip()}`" if 0 < n <= len(text) else m.group(0)
+
+        message = re.sub(rf"{re.escape(str(written))}:(\d+)", repl, message)
+    return message
 
 
 def _spoke_scale(args) -> int:

@@ -78,10 +78,11 @@ def write_changed_lab(topology: Path | str, change: Change, out_dir: Path) -> Pa
     return path
 
 
-def read_change_script(path: Path, sites: dict[str, str]) -> tuple[str, dict[str, list[str]]]:
+def read_change_script(path: Path, sites: dict[str, str]) -> tuple[str, dict[str, list[str]], dict[str, list[int]]]:
     """A change as `change_script` writes it (and an engineer keeps it): `# on NODE:` starts the
     commands for NODE (a device: `sites` maps each to its OS); other `#` lines are comments, the
-    first one the title. Returns (title, node -> commands). A command outside a section, an
+    first one the title. Returns (title, node -> commands, node -> their lines in the script). A
+    command outside a section, an
     unknown node, or a statement that is not Junos (ScreenOS) is refused by its line here."""
     text = read_config(path)
     title, node, out, at = "", None, {}, {}
@@ -110,7 +111,7 @@ def read_change_script(path: Path, sites: dict[str, str]) -> tuple[str, dict[str
            for e in _invalid(lines, sites[n], str(path), text.count("\n") + 1)]
     if bad:
         raise ConfigError("commands no device would take:\n" + "\n".join(bad))
-    return title or path.stem, {n: c for n, c in out.items() if c}
+    return title or path.stem, {n: c for n, c in out.items() if c}, {n: list(lines) for n, lines in at.items()}
 
 
 def _invalid(lines: dict[int, str], os: str, file: str, total: int):
@@ -119,6 +120,11 @@ def _invalid(lines: dict[int, str], os: str, file: str, total: int):
     masked = "\n".join(lines.get(i, "") for i in range(1, total + 1))
     parsed = (parse_junos if os == "junos" else parse_screenos)(masked, file)
     return [e for e in classify(parsed, os) if e.class_ == "invalid"]
+
+
+def first_command_line(path: Path, os: str, title: str) -> int:
+    """The line the first appended command has in `edited_config(path, os, title, ...)`."""
+    return len(edited_config(path, os, title, []).splitlines()) + 1
 
 
 def change_script(change: Change) -> str:

@@ -22,7 +22,7 @@ def test_what_spoke_add_writes_reads_back_as_the_same_commands(tmp_path):
     change = add_spoke(lab, BOSTON)
     script = tmp_path / "change.set"
     script.write_text(change_script(change))
-    title, commands = read_change_script(script, {n: s.os for n, s in lab.sites.items()})
+    title, commands, _ = read_change_script(script, {n: s.os for n, s in lab.sites.items()})
     assert title == change.title and commands == change.commands
 
 
@@ -53,12 +53,23 @@ def test_the_example_key_rotation_becomes_a_folder_whose_intent_covers_the_hand_
     assert not any("sunnyvale" in p for p in derived["allow"])
 
 
+def test_an_error_at_an_appended_command_names_the_scripts_line(tmp_path, capsys):
+    script = tmp_path / "c.set"
+    script.write_text("# mss\n# on corporate:\nset security flow tcp-mss ipsec-vpn mss 99999\n")
+    assert main(["-t", str(THREE_SITE), "change", str(script), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert f"{script}:3: " in err and "99999" in err, err
+
+
 def test_bad_input_leaves_nothing(tmp_path, capsys):
     script = tmp_path / "c.set"
     script.write_text("# on corporate:\nset security ipsec vpn westford-vpn ike gateway no-such-gate\n")
     out = tmp_path / "out"
     assert main(["-t", str(THREE_SITE), "change", str(script), "--out", str(out)]) == 1
-    assert "no-such-gate" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # Said of the changed config's statement, not of a line in a folder removed with the failure.
+    assert "corporate's config with the change, at `set security ipsec vpn westford-vpn" in err, err
+    assert "ike gateway 'no-such-gate' is not defined" in err and str(tmp_path / "out") not in err
     assert not out.exists()
 
 
@@ -85,7 +96,7 @@ def test_a_statement_no_device_would_take_is_refused_at_the_scripts_line(tmp_pat
 
 def test_the_example_reads_as_its_sections_say():
     sites = {n: s.os for n, s in load_lab(THREE_SITE).sites.items()}
-    title, commands = read_change_script(EXAMPLE, sites)
+    title, commands, _ = read_change_script(EXAMPLE, sites)
     assert title == "Westford's pre-shared key rotated on both ends"
     assert sorted(commands) == ["corporate", "westford"]
     assert commands["corporate"][-1] == "set security ike gateway westford-gate ike-policy westford-ike"
