@@ -193,12 +193,14 @@ DPD_MODES = ("optimized", "probe-idle-tunnel", "always-send")
 
 def _dpd(r: _Reader, gateway: str) -> Dpd | None:
     at = f"security ike gateway {gateway} dead-peer-detection"
-    found = list(r.match(f"{at} **"))
+    found = list(r.cfg.match(f"{at} **"))
     if not found:
         return None
     mode, interval, threshold = "optimized", 10, 5
     for (rest,), st in found:
         words = rest.split()
+        if words[:1] not in (["always-send"], ["probe-idle-tunnel"]):
+            r.used.add(st)  # those two are read (the mode) but not emulated: the ledger names them
         if words and words[0] in DPD_MODES:
             mode = words[0]
         elif words[:1] == ["interval"] and len(words) == 2:
@@ -279,11 +281,13 @@ def _vpns(r: _Reader) -> dict[str, Vpn]:
 
 def _zones(r: _Reader) -> dict[str, Zone]:
     zones: dict[str, Zone] = {}
-    for (z, _), st in r.match("security zones security-zone * **"):
+    for (z, _), st in r.cfg.match("security zones security-zone * **"):  # the names: nothing read yet
         zones.setdefault(z, Zone(z, [], {}, set(), st.source))
     owners: dict[str, tuple[str, Source]] = {}
-    for (z, i, _), st in r.match("security zones security-zone * interfaces * **"):
+    for (z, i, rest), st in r.cfg.match("security zones security-zone * interfaces * **"):
         add_zone_interface(r, zones[z], i, owners, st.source)
+        if not rest:
+            r.used.add(st)  # `interfaces X` itself; what is under it is read below, or not at all
     for (z, n, p), st in r.match("security zones security-zone * address-book address * *"):
         net = _ip(r, p, st.source, IPv4Network)
         if net is not None:
@@ -300,7 +304,7 @@ def _zones(r: _Reader) -> dict[str, Zone]:
 def _policies(r: _Reader) -> list[SecurityPolicy]:
     out: list[SecurityPolicy] = []
     seen: dict[tuple[str, str, str], Source] = {}
-    for (a, b, n, _), st in r.match("security policies from-zone * to-zone * policy * **"):
+    for (a, b, n, _), st in r.cfg.match("security policies from-zone * to-zone * policy * **"):
         seen.setdefault((a, b, n), st.source)
     for (a, b, n), src in seen.items():
         base = f"security policies from-zone {a} to-zone {b} policy {n}"
@@ -308,8 +312,9 @@ def _policies(r: _Reader) -> list[SecurityPolicy]:
         pol.sources = [c[0] for c, _ in r.match(f"{base} match source-address *")]
         pol.destinations = [c[0] for c, _ in r.match(f"{base} match destination-address *")]
         pol.applications = [c[0] for c, _ in r.match(f"{base} match application *")]
-        for (act, rest), _ in r.match(f"{base} then * **"):
+        for (act, rest), st in r.cfg.match(f"{base} then * **"):
             if act in ("permit", "deny", "reject"):  # `log`/`count` change nothing here
+                r.used.add(st)
                 pol.action = act  # type: ignore[assignment]
                 pol.source_nat = pol.source_nat or (act == "permit" and rest == "source-nat interface")
         for what, vals in (("source-address", pol.sources), ("destination-address", pol.destinations),

@@ -24,7 +24,7 @@ class Reader:
     def first_sources(self, pattern: str) -> dict[str, Source]:
         """First capture -> where it first appears (e.g. each gateway name and its first line)."""
         out: dict[str, Source] = {}
-        for caps, st in self.match(pattern):
+        for caps, st in self.cfg.match(pattern):  # finding the names reads none of the statements
             out.setdefault(caps[0], st.source)
         return out
 

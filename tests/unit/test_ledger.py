@@ -176,8 +176,6 @@ def test_what_the_builders_read_the_grammar_calls_emulated(path, builder_reads):
     assert [e.class_ for e in classify(cfg, os, used)] == [e.class_ for e in classify(cfg, os)]
 
 
-@pytest.mark.xfail(strict=True, reason="Reader.first_sources and the `... * **` scans in junos_site record every "
-                   "statement under a name as read (integration point: they should use cfg.match)")
 def test_the_builder_reads_no_statement_it_does_not_emulate(lab_copy, builder_reads):
     path = lab_copy.parents[1] / "lab" / "corporate.junos"
     edit(path, "gateway westford-gate {", "gateway westford-gate {\n            dead-peer-detection { always-send; }")
