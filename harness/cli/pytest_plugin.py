@@ -58,12 +58,14 @@ def nhtb_lab(request) -> LabHandle:
     from ..errors import USER_ERRORS
     from ..model.lab import load_lab
     from ..runtime import backend
+    from .parser import default_topology
 
     name, topology = request.config.getoption("nhtb_lab"), request.config.getoption("nhtb_topology")
     brought_up = None
     try:
         try:
-            name = name or (load_lab(Path(topology)).name if topology else "nhtb")
+            # The lab's name comes from its topology (the CLI's default one when none is given).
+            name = name or load_lab(Path(topology or default_topology())).name
             try:
                 backend.find(name)
             except USER_ERRORS:
