@@ -81,8 +81,12 @@ def _dry_run(args, lab: Lab, topology: Path) -> int:
 def cmd_down(args) -> int:
     if args.all:
         names = backend.NativeRuntime().down_all()
-        client = LabVM().client()
-        if client is not None and client.ping():
+        try:
+            client = LabVM().agent()
+        except LabError as e:  # a silent agent: its VM is stopped all the same, labs and all
+            err.print(f"{e}; stopping it", markup=False, soft_wrap=True)
+            client = None
+        if client is not None:
             names += backend.RemoteRuntime(client).down_all()
         stopped = LabVM().stop()
         out.print(f"removed labs: {', '.join(names) or 'none'}" + ("; lab VM stopped" if stopped else ""))

@@ -62,9 +62,19 @@ def _configure_control_nic() -> None:
         ipr.addr("replace", index=idx, address=GUEST_ADDR[0], prefixlen=GUEST_ADDR[1])
 
 
+class VMClosing(LabError):
+    """The VM is shutting down (its last lab went): the caller boots a new one."""
+
+
 class Handler(socketserver.StreamRequestHandler):
     runtime: LocalRuntime
     token: str
+    # Bring-ups in progress, and whether the VM is closing, under one lock: a lab being brought
+    # up is not listed yet, and "no lab left" must not stop the VM under it (another process's
+    # `up` between one process's last `down` and its shutdown).
+    life = threading.Lock()
+    bringing_up = 0
+    closing = False
 
     def host_gone(self) -> bool:
         """The host closed its end. Writes cannot tell: through qemu's user networking they keep
@@ -123,16 +133,35 @@ class Handler(socketserver.StreamRequestHandler):
         if method == "probe":
             r = probe.probe()
             return {"release": r.release, "missing": r.missing}
-        if method == "up" or method in PROGRESS_CALLS:
+        if method == "up":
+            with Handler.life:
+                if Handler.closing:
+                    raise VMClosing("the lab VM is shutting down (its last lab went)")
+                Handler.bringing_up += 1
+            try:
+                return rt.up(progress=progress, **p)
+            finally:
+                with Handler.life:
+                    Handler.bringing_up -= 1
+        if method in PROGRESS_CALLS:
             return getattr(rt, method)(progress=progress, **p)
         if method in RUNTIME_CALLS:
             return getattr(rt, method)(**p)
         if method == "kernel_log":
             return subprocess.run(["dmesg"], capture_output=True, text=True).stdout
         if method == "shutdown":
+            with Handler.life:
+                Handler.closing = True
             rt.down_all()
             threading.Thread(target=_poweroff, daemon=True).start()
             return "bye"
+        if method == "shutdown_if_idle":  # atomically: no lab, none coming up, then no new one
+            with Handler.life:
+                if Handler.bringing_up or rt.labs():
+                    return False
+                Handler.closing = True
+            threading.Thread(target=_poweroff, daemon=True).start()
+            return True
         raise LabError(f"unknown agent method '{method}'")
 
 

@@ -37,17 +37,22 @@ class RemoteRuntime:
         params = {"topology": topology, "name": name, "sa_timeout": sa_timeout, "env": env}
         try:
             return self.client.call("up", params, on_event=progress, timeout=900)
-        except (OSError, LabError):
-            vm = LabVM()
-            # Only a VM whose qemu is gone died. An agent slow to answer a ping (software emulation
-            # under load) is not dead: taking it for dead stopped a healthy VM and every lab in it.
-            if vm.qemu_alive() or retries <= 0:
-                raise
-            # The VM itself died (its kernel panics on a lockup): every lab in it is gone. Say so,
-            # keep its console, and try once more on a fresh VM.
-            kept = vm.keep_crash_console()
-            (progress or (lambda p, m: None))("VM", f"the lab VM died during bring-up (console kept in {kept}); "
-                                                    "booting a new one and trying again")
+        except (OSError, LabError) as e:
+            vm, say = LabVM(), progress or (lambda p, m: None)
+            kind = getattr(e, "kind", "")
+            if retries <= 0 or (kind and kind != "VMClosing"):
+                raise  # the agent answered with an error of the lab's own
+            if kind == "VMClosing":  # another process's last `down` is shutting the VM: a new one
+                say("VM", "the lab VM was shutting down (its last lab went): booting a new one")
+            else:
+                # Only a VM whose qemu is gone died. An agent slow to answer (software emulation
+                # under load) is not dead: taking it for dead stopped a healthy VM and its labs.
+                if not vm.gone_within(10):
+                    raise
+                # The VM itself died (its kernel panics on a lockup): every lab in it is gone. Say
+                # so, keep its console, and try once more on a fresh VM.
+                kept = vm.keep_crash_console()  # (logs the death in the VM's events)
+                say("VM", f"the lab VM died during bring-up (console kept in {kept}); booting a new one and trying again")
             vm.stop()
             self.client = vm.ensure(progress or (lambda p, m: None))
             return self.up(topology, name, progress, sa_timeout, env, retries - 1)
@@ -122,8 +127,8 @@ def find(lab: str) -> NativeRuntime | RemoteRuntime:
     native = NativeRuntime()
     if any(s["name"] == lab for s in native.labs()):
         return native
-    client = LabVM().client()
-    if client is not None and client.ping():
+    client = LabVM().agent()
+    if client is not None:
         remote = RemoteRuntime(client)
         if any(s["name"] == lab for s in remote.labs()):
             return remote
@@ -133,8 +138,8 @@ def find(lab: str) -> NativeRuntime | RemoteRuntime:
 
 def all_labs() -> list[tuple[str, dict]]:
     out = [("native", s) for s in NativeRuntime().labs()]
-    client = LabVM().client()
-    if client is not None and client.ping():
+    client = LabVM().agent()
+    if client is not None:
         out += [("vm", s) for s in RemoteRuntime(client).labs()]
     return out
 
@@ -156,9 +161,6 @@ def stop_vm_if_idle(rt, wait_for: str | None = None, timeout: float = 120) -> bo
     try:
         while wait_for and any(s["name"] == wait_for for s in rt.labs()) and time.monotonic() < deadline:
             time.sleep(0.5)
-        if rt.labs():
-            return False
     except (OSError, LabError):
-        if LabVM().qemu_alive():
-            return False  # a busy agent did not answer: its labs may be there, never stop it blind
-    return LabVM().stop()
+        pass  # the agent decides below, or a silent one is left alone
+    return LabVM().stop(only_if_idle=True)

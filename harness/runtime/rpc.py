@@ -25,7 +25,9 @@ PROGRESS_CALLS = ("apply",)
 
 
 class AgentError(LabError):
-    pass
+    def __init__(self, message: str, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind  # the agent's name for the error (VMClosing: boot a new VM)
 
 
 class AgentClient:
@@ -45,7 +47,7 @@ class AgentClient:
                 elif "result" in msg:
                     return msg["result"]
                 elif "error" in msg:
-                    raise AgentError(msg["error"])
+                    raise AgentError(msg["error"], msg.get("kind", ""))
         finally:
             # shutdown, not just close: the makefile() reader still references the socket, and on
             # Ctrl-C the agent must see the end of the connection now to undo what it started.

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +30,23 @@ REPO = Path(__file__).resolve().parents[2]
 BOOT_TIMEOUT = float(os.environ.get("NHTB_VM_BOOT_TIMEOUT", "180"))
 KVM_TIMEOUT = 45.0  # a working KVM boots to the agent well within this; a hanging one never does
 KVM_VERDICT = VM_DIR.parent / "kvm-verdict"  # kept across VMs: the probe costs a boot
+EVENTS = VM_DIR / "events.log"
+AGENT_PATIENCE = 60.0  # how long a busy agent (software emulation under load) may take to answer
+
+
+def event(what: str) -> None:
+    """One line per step of the VM's life, with the process and the caller that took it: which
+    command booted or stopped a VM is otherwise lost with the VM."""
+    caller = " < ".join(f.name for f in reversed(traceback.extract_stack()[-5:-2]))
+    argv = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:160]
+    try:
+        VM_DIR.mkdir(parents=True, exist_ok=True)
+        if EVENTS.exists() and EVENTS.stat().st_size > 1_000_000:
+            EVENTS.replace(EVENTS.with_suffix(".log.1"))
+        with open(EVENTS, "a") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} pid {os.getpid()} [{argv}] {what} ({caller})\n")
+    except OSError:
+        pass  # the log serves diagnosis; it never stops a lab
 
 
 def _kernel() -> str:
@@ -81,7 +99,8 @@ class LabVM:
             return None
 
     def client(self) -> AgentClient | None:
-        """A client for the running VM's agent, or None when no VM runs."""
+        """A client for the running VM's agent, or None when no VM runs (a client is no promise
+        that the agent answers: see `agent`)."""
         pid, port, token = self._read("qemu.pid"), self._read("port"), self._read("token")
         if not (pid and port and token) or not process.alive(int(pid)):
             return None
@@ -93,14 +112,30 @@ class LabVM:
         pid = self._read("qemu.pid")
         return bool(pid) and process.alive(int(pid))
 
-    def running(self) -> bool:
+    def agent(self, patience: float = AGENT_PATIENCE) -> AgentClient | None:
+        """The running VM's agent once it answers, or None when no VM runs. A VM whose qemu runs
+        is never taken for absent because its agent is slow: under software emulation and load
+        a ping can take seconds, and "no VM" would boot a second one over the first (orphaning
+        its labs) or report its labs gone. Raises when the agent stays silent for `patience`."""
         c = self.client()
-        return c is not None and c.ping()
+        if c is None:
+            return None
+        deadline = time.monotonic() + patience
+        while True:
+            if c.ping(timeout=5):
+                return c
+            if not self.qemu_alive():
+                return None
+            if time.monotonic() > deadline:
+                event(f"agent silent for {patience:.0f}s while qemu runs")
+                raise LabError(f"the lab VM runs (qemu pid {self._read('qemu.pid')}) but its agent has not answered "
+                               f"for {patience:.0f}s; `nhtb-lab down --all` stops it (console: {VM_DIR / 'console.log'})")
+            time.sleep(1)
 
     def ensure(self, progress=lambda p, m: None) -> AgentClient:
         with _locked():
-            c = self.client()
-            if c is not None and c.ping():
+            c = self.agent()
+            if c is not None:
                 return c
             self._cleanup_files()
             accel = os.environ.get("NHTB_VM_ACCEL") or (KVM_VERDICT.read_text().strip() if KVM_VERDICT.exists() else None)
@@ -137,19 +172,24 @@ class LabVM:
                                     stderr=subprocess.STDOUT, start_new_session=True)
         (VM_DIR / "qemu.pid").write_text(str(proc.pid))
         (VM_DIR / "port").write_text(str(port))
+        event(f"boot: pid {proc.pid}, {'KVM' if kvm else 'TCG'}")
         client = AgentClient(port, token)
         try:
             while time.monotonic() - t0 < timeout:
                 if proc.poll() is not None:
+                    event(f"boot: pid {proc.pid} exited with status {proc.returncode}")
                     raise LabError(f"the lab VM exited during boot (status {proc.returncode}); console:\n{self.console_tail()}")
                 if client.ping(timeout=2):
                     progress("VM boot", f"agent ready after {time.monotonic() - t0:.1f}s")
+                    event(f"boot: pid {proc.pid} agent ready after {time.monotonic() - t0:.1f}s")
                     return client
                 time.sleep(0.5)
-        except BaseException:  # failed, or Ctrl-C: a VM nobody can reach must not stay behind
+        except BaseException as e:  # failed, or Ctrl-C: a VM nobody can reach must not stay behind
+            event(f"boot: pid {proc.pid} abandoned ({type(e).__name__})")
             self._kill(proc.pid)
             self._cleanup_files()
             raise
+        event(f"boot: pid {proc.pid} agent silent for {timeout:.0f}s, killed")
         self._kill(proc.pid)
         self._cleanup_files()
         raise BootTimeout(f"the lab VM's agent did not answer within {timeout:.0f}s; console:\n{self.console_tail()}")
@@ -158,29 +198,50 @@ class LabVM:
         """Keep the console of a VM that died, for diagnosis (the next boot overwrites console.log)."""
         dest = VM_DIR / f"console-crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
         shutil.copy(VM_DIR / "console.log", dest)
+        event(f"died: console kept in {dest.name}")
         return dest
 
     def console_tail(self, lines: int = 15) -> str:
         return process.tail(VM_DIR / "console.log", lines=lines)
 
-    def stop(self) -> bool:
-        """Shut the VM down (all its labs with it); True when there was one."""
+    def gone_within(self, seconds: float) -> bool:
+        """Whether qemu has exited, or does within `seconds` (a guest powering off takes a moment)."""
+        deadline = time.monotonic() + seconds
+        while self.qemu_alive():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
+    def stop(self, only_if_idle: bool = False) -> bool:
+        """Shut the VM down, all its labs with it; True when it stopped. With `only_if_idle`, only
+        if the agent finds no lab in it and none being brought up: it decides that atomically, so
+        another process's `up` in between is never cut off (and a silent agent is never stopped)."""
         with _locked():
             pid = self._read("qemu.pid")
             if not pid or not process.alive(int(pid)):
                 self._cleanup_files()
                 return False
             c = self.client()
+            labs, kernel_log = "?", None
             if c is not None:
                 try:
-                    (VM_DIR / "kernel.log").write_text(c.call("kernel_log", timeout=10))
-                    c.call("shutdown", timeout=30)
+                    labs = ", ".join(s["name"] for s in c.call("labs", timeout=10)) or "none"
+                    kernel_log = c.call("kernel_log", timeout=10)
+                    if only_if_idle and not c.call("shutdown_if_idle", timeout=30):
+                        return False
+                    if not only_if_idle:
+                        c.call("shutdown", timeout=30)
                 except (OSError, LabError):
-                    pass
-            deadline = time.monotonic() + 10
-            while process.alive(int(pid)) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            self._kill(int(pid))
+                    if only_if_idle:
+                        return False
+            elif only_if_idle:
+                return False
+            if kernel_log is not None:
+                (VM_DIR / "kernel.log").write_text(kernel_log)
+            event(f"stop: pid {pid}{' (idle)' if only_if_idle else ''}, labs in it: {labs}")
+            if not self.gone_within(10):
+                self._kill(int(pid))
             self._cleanup_files()
             return True
 

@@ -1,0 +1,102 @@
+"""The lab VM's life as several processes share it: the agent stops the VM for "no lab left"
+only when no lab is in it and none is being brought up, decided in one step, and refuses a new
+`up` once it is closing; a VM whose qemu runs is never taken for absent because its agent is
+slow to answer (a second VM booted over it orphaned every lab in the first)."""
+from __future__ import annotations
+
+import subprocess
+import threading
+
+import pytest
+
+from harness.errors import LabError
+from harness.runtime import agent, vm
+
+
+class BlockingRuntime:
+    """The agent's runtime reduced to what its life-cycle bookkeeping asks: the labs it lists,
+    and an `up` that lasts until the test lets it finish."""
+
+    def __init__(self, labs=()):
+        self.listed = list(labs)
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def labs(self):
+        return self.listed
+
+    def up(self, progress, **params):
+        self.started.set()
+        self.release.wait(10)
+        return {"lab": params["name"]}
+
+    def down_all(self):
+        return []
+
+
+@pytest.fixture
+def handler(monkeypatch):
+    powered_off = []
+    monkeypatch.setattr(agent, "_poweroff", lambda: powered_off.append(True))
+    monkeypatch.setattr(agent.Handler, "closing", False)
+    monkeypatch.setattr(agent.Handler, "bringing_up", 0)
+    h = agent.Handler.__new__(agent.Handler)  # dispatch only: no connection behind it
+
+    def dispatch(runtime, method, params=None):
+        monkeypatch.setattr(agent.Handler, "runtime", runtime, raising=False)
+        return h.dispatch(method, params or {}, lambda phase, message: None)
+
+    dispatch.powered_off = powered_off
+    return dispatch
+
+
+def test_a_vm_with_a_lab_is_not_idle(handler):
+    assert handler(BlockingRuntime([{"name": "nhtb"}]), "shutdown_if_idle") is False
+    assert handler.powered_off == []
+
+
+def test_a_lab_being_brought_up_keeps_the_vm(handler):
+    rt = BlockingRuntime()  # the lab is not listed until its `up` is done
+    up = threading.Thread(target=handler, args=(rt, "up", {"name": "second"}))
+    up.start()
+    assert rt.started.wait(5)
+    try:
+        assert handler(rt, "shutdown_if_idle") is False
+        assert handler.powered_off == []
+    finally:
+        rt.release.set()
+        up.join(5)
+    assert handler(rt, "shutdown_if_idle") is True
+    up.join(5)
+    threading.Event().wait(0.1)  # the power-off thread
+    assert handler.powered_off == [True]
+
+
+def test_a_closing_vm_refuses_a_new_lab(handler):
+    rt = BlockingRuntime()
+    assert handler(rt, "shutdown_if_idle") is True
+    rt.release.set()
+    with pytest.raises(agent.VMClosing):
+        handler(rt, "up", {"name": "late"})
+
+
+@pytest.fixture
+def vm_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(vm, "VM_DIR", tmp_path)
+    monkeypatch.setattr(vm, "EVENTS", tmp_path / "events.log")
+    (tmp_path / "token").write_text("t\n")
+    (tmp_path / "port").write_text(str(vm._free_port()))  # nothing answers there
+    return tmp_path
+
+
+def test_a_running_vm_whose_agent_is_silent_is_not_absent(vm_dir):
+    qemu = subprocess.Popen(["sleep", "30"])  # a process that lives, as qemu would
+    try:
+        (vm_dir / "qemu.pid").write_text(str(qemu.pid))
+        with pytest.raises(LabError, match="its agent has not answered"):
+            vm.LabVM().agent(patience=1)
+        assert "agent silent" in (vm_dir / "events.log").read_text()
+    finally:
+        qemu.kill()
+        qemu.wait()
+    assert vm.LabVM().agent(patience=1) is None  # qemu gone: no VM
