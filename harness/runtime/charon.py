@@ -84,9 +84,15 @@ def plain(obj):
     return obj
 
 
+# A CHILD SA in these states has its SAs in the kernel: one being rekeyed (REKEYING) carries the
+# traffic until its successor is installed, and is not "down" for that moment (a binder that read
+# it as down removed the Auto NHTB entry and its policies mid-rekey, and pings were lost).
+IN_KERNEL = ("INSTALLED", "UPDATING", "REKEYING", "REKEYED")
+
+
 def child_installed(ike: dict) -> bool:
-    """An IKE SA (plain data) with at least one CHILD SA installed."""
-    return any(c.get("state") == "INSTALLED" for c in (ike.get("child-sas") or {}).values())
+    """An IKE SA (plain data) with at least one CHILD SA whose SAs are in the kernel."""
+    return any(c.get("state") in IN_KERNEL for c in (ike.get("child-sas") or {}).values())
 
 
 def terminate(session: vici.Session, ike: str) -> bool:

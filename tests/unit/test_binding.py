@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
+import pytest
+
 from harness.model.lab import load_lab
 from harness.render.binding import ANY, binding_specs, desired_policies, nhtb_table, route_active
 from harness.render.strongswan import reqid
@@ -61,3 +63,18 @@ def test_route_active_needs_an_entry():
     assert route_active(entries, entries[0].next_hop)
     assert not route_active(entries, IPv4Address("10.11.11.12"))
     assert not route_active(entries, None)
+
+
+@pytest.mark.parametrize("states,up", [
+    (["INSTALLED"], True),
+    (["REKEYING"], True),  # being rekeyed: its SAs carry the traffic until the new one is in
+    (["REKEYED", "INSTALLED"], True),
+    (["UPDATING"], True),
+    (["CREATED"], False), (["INSTALLING"], False), (["DELETING"], False), ([], False),
+])
+def test_a_child_sa_being_rekeyed_is_still_up(states, up):
+    """strongSwan's CHILD_SA states (child_sa_state_t, as vici's list-sas names them): an Auto NHTB
+    entry stays while a rekey is under way, as on Junos (a rekey does not take the tunnel down)."""
+    from harness.runtime.charon import child_installed
+    ike = {"child-sas": {f"vpn-{i}": {"name": "vpn", "state": s} for i, s in enumerate(states)}}
+    assert child_installed(ike) is up
