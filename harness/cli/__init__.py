@@ -1,13 +1,13 @@
 """nhtb-lab: the command line. Bad input prints file:line messages and exits 1, never a traceback.
 
 `parser.py` is what argparse knows; a module per group of commands does the work (`config`: check,
-render; `lab`: up, down, inspect, exec, ssh; `show`: show, log; `verify`: verify, diagnose, trace;
+render; `lab`: up, down, inspect, exec, ssh; `show`: show, log; `verify`: verify, diagnose, trace; `soak`: soak;
 `change`: fault, spoke, change, rehearse); `output.py` is how anything is printed; `target.py` which lab
 and node a command means."""
 from __future__ import annotations
 
 from ..errors import USER_ERRORS
-from . import change, config, lab, show, verify
+from . import change, config, lab, show, soak, verify
 from .output import err
 from .parser import build_parser
 
@@ -17,7 +17,7 @@ COMMANDS = {
     "show": show.cmd_show, "log": show.cmd_log, "parse": show.cmd_parse,
     "verify": verify.cmd_verify, "diagnose": verify.cmd_diagnose, "trace": verify.cmd_trace,
     "fault": change.cmd_fault, "spoke": change.cmd_spoke, "rehearse": change.cmd_rehearse,
-    "change": change.cmd_change,
+    "change": change.cmd_change, "soak": soak.cmd_soak,
 }
 
 

@@ -151,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--command", dest="answers", required=True, help='the command it answers, e.g. "show security ike security-associations"')
     pa.add_argument("--format", choices=["text", "json"], default="text")
 
+    so = sub.add_parser("soak", help="leave the running lab rekeying under traffic for a while (lifetimes shortened "
+                                     "in the running charons only): rekeys, pings lost, TCP stalls, NHTB changes, memory")
+    so.add_argument("--duration", default="10m", help="how long: 90s, 10m, 1h (default 10m)")
+    so.add_argument("--ike-lifetime", type=int, default=120, help="IKE SA lifetime in seconds for the soak (default 120)")
+    so.add_argument("--ipsec-lifetime", type=int, default=20, help="IPsec SA lifetime in seconds for the soak (default 20)")
+    so.add_argument("--name", help="lab name (default: the topology's)")
+    listing_format(so)
+
     v = sub.add_parser("verify", help="run the note's verification steps on the running lab")
     v.add_argument("--name", help="lab name (default: the topology's)")
     listing_format(v)

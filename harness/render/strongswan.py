@@ -109,6 +109,22 @@ def connections(site: Site) -> dict:
     return out
 
 
+def with_lifetimes(conns: dict, ike: int | None = None, ipsec: int | None = None) -> dict:
+    """`connections()` with the IKE and IPsec lifetimes replaced (a soak's short lifetimes, for the
+    running charons only); None keeps the configs' own. Rekeying starts at 90% of a lifetime, as
+    `connections()` schedules it."""
+    out = {}
+    for name, conn in conns.items():
+        conn = {**conn, "children": {c: dict(child) for c, child in conn["children"].items()}}
+        if ike is not None:
+            conn["rekey_time"] = f"{ike}s"
+        if ipsec is not None:
+            for child in conn["children"].values():
+                child["life_time"], child["rekey_time"] = f"{ipsec}s", f"{ipsec * 9 // 10}s"
+        out[name] = conn
+    return out
+
+
 SECRET_PREFIX = "ike-"  # a shared secret's id: the prefix and the VPN's name
 
 

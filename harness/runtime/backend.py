@@ -78,7 +78,9 @@ def _forward(name: str):
         if name in PROGRESS_CALLS:  # progress comes back as events on the same connection
             progress = arguments.pop("progress")
             return self.client.call(name, arguments, on_event=progress, timeout=900)
-        timeout = arguments["timeout"] + 30 if "timeout" in arguments else None
+        # A call that lasts `seconds` (a held TCP connection) is given that long and a margin.
+        timeout = (arguments["timeout"] + 30 if "timeout" in arguments
+                   else arguments["seconds"] + 60 if "seconds" in arguments else None)
         return self.client.call(name, arguments, timeout=timeout)
 
     call.__name__ = name

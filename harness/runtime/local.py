@@ -258,6 +258,33 @@ class LocalRuntime(NodeQueries):
         return {"added": list(change.added), "removed": list(change.removed), "changed": report,
                 "vpns_up": up, "vpns_skipped": skipped, "timings": timings}
 
+    def set_lifetimes(self, lab_name: str, ike: int | None = None, ipsec: int | None = None,
+                      progress: Progress = quiet, sa_timeout: float = 90) -> dict:
+        """Shorten the running lab's SA lifetimes (None: the configs' own again) on every stand-in,
+        in its charon only: the lab's files and configs are not touched. An SA keeps the lifetime
+        it was negotiated with, so each VPN is cleared and negotiated again under the new ones."""
+        state = self._state(lab_name)
+        lab = state.model()
+        stand_ins = self._stand_ins(lab)
+        timings: dict[str, float] = {}
+        with Phase("lifetimes", progress, timings):
+            for node, site in stand_ins.items():
+                s = daemons.session(state, node)
+                for name, conn in strongswan.with_lifetimes(strongswan.connections(site), ike, ipsec).items():
+                    s.load_conn({name: conn})
+            progress("lifetimes", f"IKE {f'{ike}s' if ike else 'as configured'}, IPsec "
+                                  f"{f'{ipsec}s' if ipsec else 'as configured'} on {', '.join(stand_ins)}")
+        labels = {e.label for n in stand_ins for e in ends(lab.sites[n])}
+        with Phase("renegotiate", progress, timings):
+            converge.clear_sas(lab, state, labels, progress, set(stand_ins))
+        broken = self._not_waited_for(lab, stand_ins)
+        with Phase("IKE", progress, timings):
+            sessions = {n: daemons.session(state, n) for n in stand_ins}
+            up, _ = converge.bring_up_vpns(lab, state, sessions, broken, progress, sa_timeout)
+        with Phase("NHTB", progress, timings):
+            converge.wait_for_bindings(lab, state, stand_ins, broken, progress)
+        return {"vpns_up": up, "timings": timings}
+
     def _reconfigure(self, lab: Lab, state: LabState, what: NodeChange) -> None:
         """One node that stays: in an order that keeps traffic flowing where it can (new addresses
         and routes before old ones go; new keys before the connections that use them)."""

@@ -21,7 +21,7 @@ RUNTIME_CALLS = ("labs", "down", "down_all", "exec", "sas", "nhtb", "routes", "r
                  "xfrm_policies", "xfrm_netns_stats", "charon_log", "residue",
                  "initiate", "terminate", "trace", "syn_mss", "tcp_handshake", "tcp_hold")
 # Calls that report progress as they go (events), besides `up`.
-PROGRESS_CALLS = ("apply",)
+PROGRESS_CALLS = ("apply", "set_lifetimes")
 
 
 class AgentError(LabError):

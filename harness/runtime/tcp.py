@@ -57,11 +57,14 @@ def handshake(src_ns: str, dst_ns: str, address: str, port: int, timeout: float 
         listener.close()
 
 
+STALL = 1.0  # seconds an exchange may wait before it counts as a stall
+
+
 def hold(pairs: list[tuple[str, str, str]], port: int, seconds: float, interval: float = 0.2,
          connect_timeout: float = 8.0) -> dict[str, dict]:
     """For each (src_ns, dst_ns, address): a connection held for `seconds`, a byte sent and echoed
     back every `interval`. Per pair: connected, broken (an error after connecting), exchanges,
-    and the longest gap between two answered exchanges (a stall)."""
+    the longest gap between two answered exchanges, and how many gaps were stalls (over STALL)."""
     results: dict[str, dict] = {}
     listeners = {dst: _listener(dst, port) for dst in dict.fromkeys(d for _, d, _ in pairs)}  # one per host
 
@@ -91,7 +94,7 @@ def hold(pairs: list[tuple[str, str, str]], port: int, seconds: float, interval:
 
     def run(src: str, dst: str, address: str) -> None:
         key = f"{src} -> {address}"
-        r = {"connected": False, "broken": False, "exchanges": 0, "max_gap": 0.0, "error": None}
+        r = {"connected": False, "broken": False, "exchanges": 0, "max_gap": 0.0, "stalls": 0, "error": None}
         results[key] = r
         client = _client(src)
         try:
@@ -105,6 +108,7 @@ def hold(pairs: list[tuple[str, str, str]], port: int, seconds: float, interval:
                     raise OSError("connection closed")
                 now = time.monotonic()
                 r["max_gap"] = max(r["max_gap"], round(now - last, 3))
+                r["stalls"] += now - last > STALL
                 r["exchanges"] += 1
                 last = now
                 time.sleep(interval)

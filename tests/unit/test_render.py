@@ -46,6 +46,21 @@ def test_spokes_have_one_point_to_point_connection(lab):
         assert child["policies"] == "yes"  # a point-to-point unit: charon installs the 0/0 policies
 
 
+def test_a_soaks_lifetimes_replace_the_configs_and_only_in_the_copy(lab):
+    """The note's configs use proposal-set standard: Junos's default lifetimes, IKE 28800 s and
+    IPsec 3600 s (rekeyed at 90%). A soak's shorter ones replace them in a copy."""
+    conns = strongswan.connections(lab.sites["corporate"])
+    short = strongswan.with_lifetimes(conns, ike=120, ipsec=20)
+    for name, c in conns.items():
+        child = c["children"][name]
+        assert (c["rekey_time"], child["life_time"], child["rekey_time"]) == ("28800s", "3600s", "3240s")
+        s = short[name]
+        assert (s["rekey_time"], s["children"][name]["life_time"], s["children"][name]["rekey_time"]) == ("120s", "20s", "18s")
+        assert s["children"][name]["esp_proposals"] == child["esp_proposals"]  # nothing else changes
+    only_ipsec = strongswan.with_lifetimes(conns, ipsec=20)
+    assert {c["rekey_time"] for c in only_ipsec.values()} == {"28800s"}
+
+
 def test_swanctl_conf_hides_keys_unless_revealed(lab):
     hub = lab.sites["corporate"]
     psk = hub.ike_policies["ike-policy1"].psk.reveal()
