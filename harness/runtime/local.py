@@ -9,9 +9,11 @@ directory. Progress goes to a callback as (phase, message).
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +108,10 @@ class LocalRuntime(NodeQueries):
         by default this process's)."""
         env = topology_env(topology) if env is None else env
         lab = load_lab(topology, name=name, env=env)
+        with _bringing_up(lab.name):
+            return self._up(lab, topology, env, progress, sa_timeout)
+
+    def _up(self, lab: Lab, topology: str, env: dict[str, str], progress: Progress, sa_timeout: float) -> dict:
         existing = lab_state.read(lab.name)
         if existing is not None:
             progress("lab", f"lab {lab.name} is already up (since {existing.created}): reusing it")
@@ -336,6 +342,25 @@ class LocalRuntime(NodeQueries):
             self.down(n)
         _remove_if_empty(paths.labs_dir())
         return names
+
+
+@contextmanager
+def _bringing_up(name: str):
+    """Held while lab `name` is brought up. A second `up` of the same name meanwhile (another
+    terminal, another process) is refused: it would take the half-made lab for a crash's leftover
+    and clear it under the first. One empty lock file per lab name, in the state root (a tmpfs)."""
+    locks = paths.STATE_ROOT / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{name}.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LabError(f"lab {name} is being brought up by another command right now: wait for it "
+                           "(`nhtb-lab inspect` lists it once it is up), or give this one another --name") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _install_traps(site, specs: list[dict], session) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyroute2 import NetNS
 from pyroute2 import netns as pnetns
 
+from ..errors import LabError
 from ..model.lab import Lab
 from ..model.mgmt import mgmt_plan
 from .paths import mgmt_ns, ns_name
@@ -29,8 +30,8 @@ class NetnsProvider(Provider):
         existing = set(pnetns.listnetns())
         for ns in new.values():
             if ns in existing:
-                raise FileExistsError(f"network namespace {ns} already exists (another lab, or a leftover: "
-                                      f"nhtb-lab down --name {lab_name})")
+                raise LabError(f"network namespace {ns} already exists (another lab, or a leftover: "
+                               f"nhtb-lab down --name {lab_name})")
         created: list[str] = []
         try:
             for ns in new.values():

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -15,7 +16,7 @@ from harness.runtime import backend
 from harness.model.topology import vpn_pairs
 
 from ..conftest import REPO, THREE_SITE
-from .conftest import MODE, host_snapshot, unique_name
+from .conftest import MODE, host_snapshot, unique_name, wait_until
 
 
 def established(rt, lab: str, node: str) -> dict[str, dict]:
@@ -141,6 +142,35 @@ def test_sigint_during_up_leaves_nothing(lab):
     deadline = time.monotonic() + 60  # the agent undoes the abandoned `up` on its own
     while lab.rt.residue(name) != {"namespaces": [], "state_dir": False, "processes": []} and time.monotonic() < deadline:
         time.sleep(0.5)
+    assert_no_residue(lab.rt, name)
+
+
+def test_a_second_up_of_the_same_name_meanwhile_is_refused_and_the_first_completes(lab):
+    """Two terminals bring up the same lab at once: the second is told, and does not clear the
+    first's half-made lab as a crash's leftover."""
+    name = unique_name("twice")
+    first: dict = {}
+
+    def bring_up():
+        try:
+            first["result"] = lab.rt.up(str(THREE_SITE), name=name)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            first["error"] = e
+
+    t = threading.Thread(target=bring_up)
+    t.start()
+    try:
+        assert wait_until(lambda: lab.rt.residue(name)["namespaces"], 120) is not None, "the first up never started"
+        with pytest.raises(LabError, match=f"lab {name} is being brought up by another command"):
+            lab.rt.up(str(THREE_SITE), name=name)
+        t.join(300)
+        assert "error" not in first, first.get("error")
+        assert first["result"]["reused"] is False
+        state = next(s for s in lab.rt.labs() if s["name"] == name)
+        assert all(n["charon_running"] for n in state["nodes"].values() if n["charon_pid"])
+    finally:
+        t.join(300)
+        lab.rt.down(name)
     assert_no_residue(lab.rt, name)
 
 
