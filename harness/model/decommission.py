@@ -16,7 +16,7 @@ from .topology import ends, peer_end
 
 
 def _lans(site: Site) -> list[IPv4Network]:
-    return [a.network for u in site.lan_units() for a in u.addresses]
+    return site.lan_networks()
 
 
 def _junos_unit(unit: str) -> tuple[str, str]:

@@ -50,7 +50,7 @@ class Lab:
 
     def lan_host(self, site: str) -> str | None:
         """The host on `site`'s LAN (the topologies cable one PC per site)."""
-        nets = [a.network for u in self.sites[site].lan_units() for a in u.addresses]
+        nets = self.sites[site].lan_networks()
         return next((h for h, host in self.hosts.items() if any(a.ip in n for _, a, _ in host.addresses for n in nets)), None)
 
     def host_address(self, host: str) -> str:

@@ -226,6 +226,10 @@ class Site:
         external = {gw.external_interface for gw in self.gateways.values()}
         return [u for u in self.units.values() if not u.tunnel and u.name not in external and u.addresses]
 
+    def lan_networks(self) -> list[IPv4Network]:
+        """The site's LAN prefixes: the networks of its LAN units' addresses."""
+        return [a.network for u in self.lan_units() for a in u.addresses]
+
     def vpns_bound_to(self, unit: str) -> list[Vpn]:
         return [v for v in self.vpns.values() if v.bind_interface == unit]
 

@@ -64,7 +64,7 @@ def remote_lan_commands(site: Site, name: str, lan: IPv4Network, templates: list
                         next_hop: IPv4Address | None = None) -> list[str]:
     """What `site` needs to reach a new remote LAN: written like its route, address-book entry and
     policy matches for the first of `templates` (LANs it already reaches the same way)."""
-    own = {a.network for u in site.lan_units() for a in u.addresses}
+    own = set(site.lan_networks())
     template = next((t for t in templates if t not in own and _route_to(site, t) and _address_name(site, t)), None)
     if template is None:
         raise ConfigError(f"{site.file}: {site.name} routes none of {', '.join(map(str, templates))} through its "

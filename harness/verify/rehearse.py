@@ -51,9 +51,9 @@ class Snapshot:
 def watched_prefixes(*labs: Lab) -> dict[str, set[str]]:
     """site -> the prefixes whose route a snapshot reads there: every site's LAN and every static
     route any of `labs` configures (but the default route), minus the site's own LANs."""
-    lans = {str(a.network) for lab in labs for s in lab.sites.values() for u in s.lan_units() for a in u.addresses}
+    lans = {str(n) for lab in labs for s in lab.sites.values() for n in s.lan_networks()}
     routed = {str(r.prefix) for lab in labs for s in lab.sites.values() for r in s.routes if r.prefix.prefixlen}
-    return {name: (lans | routed) - {str(a.network) for u in site.lan_units() for a in u.addresses}
+    return {name: (lans | routed) - {str(n) for n in site.lan_networks()}
             for lab in labs for name, site in lab.sites.items()}
 
 
@@ -266,7 +266,7 @@ def topology_svg(lab: Lab, new_nodes: list[str]) -> str:
     for name, (x, y) in pos.items():
         site = lab.sites[name]
         fill = "#ffe8cc" if name in new_nodes else ("#d0ebff" if site.is_hub else "#e7f5ff")
-        lan = site.lan_units()[0].addresses[0].network if site.lan_units() else ""
+        lan = next(iter(site.lan_networks()), "")
         out += [f'<rect x="{x - 70:.0f}" y="{y - 22:.0f}" width="140" height="44" rx="8" fill="{fill}" stroke="#495057"/>',
                 f'<text x="{x:.0f}" y="{y - 4:.0f}" text-anchor="middle" font-weight="bold">{html.escape(name)} '
                 f'({site.os})</text>',
