@@ -92,6 +92,14 @@ def cmd_down(args) -> int:
         out.print(f"removed labs: {', '.join(names) or 'none'}" + ("; lab VM stopped" if stopped else ""))
         return 0
     name = lab_name(args)
+    vm = LabVM()
+    if vm.died() and not any(s["name"] == name for s in backend.NativeRuntime().labs()):
+        # Every lab in it went with it: nothing of this one is left anywhere. Keep its console.
+        kept = vm.keep_crash_console()
+        vm.stop()  # clears its files
+        out.print(f"the lab VM had stopped without a `down` (console kept in {kept}): lab {name} and every other "
+                  "lab in it went with it; nothing of them is left")
+        return 0
     removed, stopped = backend.down(name)
     out.print(f"lab {name} removed ({len(removed)} namespaces)" + ("; no lab left in the lab VM: stopped it" if stopped else ""))
     return 0

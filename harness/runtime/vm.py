@@ -204,6 +204,10 @@ class LabVM:
     def console_tail(self, lines: int = 15) -> str:
         return process.tail(VM_DIR / "console.log", lines=lines)
 
+    def died(self) -> bool:
+        """Whether a VM was running and its qemu is gone without a `down` (its files remain)."""
+        return self._read("qemu.pid") is not None and not self.qemu_alive()
+
     def gone_within(self, seconds: float) -> bool:
         """Whether qemu has exited, or does within `seconds` (a guest powering off takes a moment)."""
         deadline = time.monotonic() + seconds

@@ -100,3 +100,18 @@ def test_a_running_vm_whose_agent_is_silent_is_not_absent(vm_dir):
         qemu.kill()
         qemu.wait()
     assert vm.LabVM().agent(patience=1) is None  # qemu gone: no VM
+
+
+def test_down_of_a_lab_whose_vm_died_says_so_and_clears_the_vm(vm_dir, capsys):
+    from harness.cli import main
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a qemu that is no more
+    (vm_dir / "qemu.pid").write_text(str(gone.pid))
+    (vm_dir / "console.log").write_text("[   68.8] reboot: Power down\n")
+    assert main(["down", "--name", "a-lab-in-a-dead-vm"]) == 0
+    said = capsys.readouterr().out
+    assert "lab a-lab-in-a-dead-vm and every other lab in it went with it" in said
+    assert not (vm_dir / "qemu.pid").exists() and not (vm_dir / "token").exists()
+    kept = list(vm_dir.glob("console-crash-*.log"))
+    assert len(kept) == 1 and "Power down" in kept[0].read_text() and kept[0].name in said
