@@ -31,3 +31,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
+    except OSError as e:  # the system refused (the lab VM's agent went away, a socket closed): said, not a traceback
+        err.print(f"{type(e).__name__}: {e}", markup=False, soft_wrap=True)
+        return 1

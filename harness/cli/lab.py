@@ -81,15 +81,17 @@ def _dry_run(args, lab: Lab, topology: Path) -> int:
 def cmd_down(args) -> int:
     if args.all:
         names = backend.NativeRuntime().down_all()
+        silent = False
         try:
-            client = LabVM().agent()
-        except LabError as e:  # a silent agent: its VM is stopped all the same, labs and all
-            err.print(f"{e}; stopping it", markup=False, soft_wrap=True)
-            client = None
+            client = LabVM().agent(patience=10)
+        except LabError:  # a silent agent: its VM is stopped all the same, labs and all
+            err.print("the lab VM's agent does not answer: stopping the VM with every lab in it")
+            client, silent = None, True
         if client is not None:
             names += backend.RemoteRuntime(client).down_all()
         stopped = LabVM().stop()
-        out.print(f"removed labs: {', '.join(names) or 'none'}" + ("; lab VM stopped" if stopped else ""))
+        out.print(f"removed labs: {', '.join(names) or 'none'}"
+                  + ("; lab VM stopped" + (" (the labs in it went with it)" if silent else "") if stopped else ""))
         return 0
     name = lab_name(args)
     vm = LabVM()

@@ -154,8 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     so = sub.add_parser("soak", help="leave the running lab rekeying under traffic for a while (lifetimes shortened "
                                      "in the running charons only): rekeys, pings lost, TCP stalls, NHTB changes, memory")
     so.add_argument("--duration", default="10m", help="how long: 90s, 10m, 1h (default 10m)")
-    so.add_argument("--ike-lifetime", type=int, default=120, help="IKE SA lifetime in seconds for the soak (default 120)")
-    so.add_argument("--ipsec-lifetime", type=int, default=20, help="IPsec SA lifetime in seconds for the soak (default 20)")
+    so.add_argument("--ike-lifetime", type=int, default=120,
+                    help="IKE SA lifetime in seconds for the soak (default 120; 0: as the configs give it)")
+    so.add_argument("--ipsec-lifetime", type=int, default=20,
+                    help="IPsec SA lifetime in seconds for the soak (default 20; 0: as the configs give it)")
     so.add_argument("--name", help="lab name (default: the topology's)")
     listing_format(so)
 

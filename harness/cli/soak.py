@@ -10,8 +10,8 @@ from .target import lab_name
 
 
 def _listings(r: SoakReport) -> list[Listing]:
-    lists = [Listing(f"rekeys in {r.seconds:g}s (IKE lifetime {r.ike_lifetime or 'as configured'}, "
-                     f"IPsec {r.ipsec_lifetime or 'as configured'})",
+    said = lambda s: f"{s}s" if s else "as configured"  # noqa: E731
+    lists = [Listing(f"rekeys in {r.seconds:g}s (IKE lifetime {said(r.ike_lifetime)}, IPsec {said(r.ipsec_lifetime)})",
                      columns("VPN", "IPsec rekeys", "IKE rekeys", "read without an IPsec SA"),
                      [(v.vpn, str(v.ipsec), str(v.ike), f"{v.down_seconds:g}s") for v in r.rekeys]),
              Listing("pings (every 0.2 s)", columns("", "pair", "lost", "sent"),
@@ -30,11 +30,12 @@ def _listings(r: SoakReport) -> list[Listing]:
 def cmd_soak(args) -> int:
     seconds = parse_duration(args.duration)
     for what in ("ike_lifetime", "ipsec_lifetime"):
-        if getattr(args, what) is not None and getattr(args, what) < 10:
-            raise LabError(f"soak: --{what.replace('_', '-')} must be at least 10 seconds")
+        if getattr(args, what) != 0 and getattr(args, what) < 10:
+            raise LabError(f"soak: --{what.replace('_', '-')} must be at least 10 seconds (or 0: as configured)")
     name = lab_name(args)
     rt, model = running(name)
-    r = soak(model, rt, for_lab(name), seconds, args.ike_lifetime, args.ipsec_lifetime, ProgressPrinter())
+    r = soak(model, rt, for_lab(name), seconds, args.ike_lifetime or None, args.ipsec_lifetime or None,
+             ProgressPrinter())
     if args.format == "json":
         print_json(r.to_dict())
     else:
@@ -51,5 +52,10 @@ def cmd_soak(args) -> int:
             out.print(f"not soaked: {node} (a device: its lifetimes are its own)", markup=False)
     for pair in r.unmeasured:
         err.print(f"not measured: {pair}", markup=False)
+    for vpn in r.not_rekeyed:
+        err.print(f"no rekey of {vpn} in {r.seconds:g}s: the soak tested none (a longer --duration, or a shorter "
+                  "--ipsec-lifetime)", markup=False)
+    if r.failed_readings:
+        err.print(f"{r.failed_readings} of {r.failed_readings + r.samples} readings of the SAs failed", markup=False)
     (out if args.format != "json" else err).print(r.summary(), markup=False)
     return 0 if r.ok else 1

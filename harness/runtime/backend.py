@@ -42,18 +42,21 @@ class RemoteRuntime:
             kind = getattr(e, "kind", "")
             if retries <= 0 or (kind and kind != "VMClosing"):
                 raise  # the agent answered with an error of the lab's own
+            pid = vm.pid_of(self.client.port)  # None: its files are gone (cleared, or replaced)
             if kind == "VMClosing":  # another process's last `down` is shutting the VM: a new one
                 say("VM", "the lab VM was shutting down (its last lab went): booting a new one")
-            else:
+                vm.gone_within(30, pid) if pid else None  # its closer kills it and clears its files
+            elif pid is not None:
                 # Only a VM whose qemu is gone died. An agent slow to answer (software emulation
                 # under load) is not dead: taking it for dead stopped a healthy VM and its labs.
-                if not vm.gone_within(10):
+                if not vm.gone_within(10, pid):
                     raise
                 # The VM itself died (its kernel panics on a lockup): every lab in it is gone. Say
-                # so, keep its console, and try once more on a fresh VM.
+                # so, keep its console, and try once more on a fresh VM (never stopping one that
+                # another process may have booted meanwhile).
                 kept = vm.keep_crash_console()  # (logs the death in the VM's events)
+                vm.clear_if_dead(pid)
                 say("VM", f"the lab VM died during bring-up (console kept in {kept}); booting a new one and trying again")
-            vm.stop()
             self.client = vm.ensure(progress or (lambda p, m: None))
             return self.up(topology, name, progress, sa_timeout, env, retries - 1)
 

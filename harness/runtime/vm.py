@@ -117,15 +117,13 @@ class LabVM:
         is never taken for absent because its agent is slow: under software emulation and load
         a ping can take seconds, and "no VM" would boot a second one over the first (orphaning
         its labs) or report its labs gone. Raises when the agent stays silent for `patience`."""
-        c = self.client()
-        if c is None:
-            return None
         deadline = time.monotonic() + patience
         while True:
+            c = self.client()  # read again: the VM may have been replaced meanwhile
+            if c is None:
+                return None
             if c.ping(timeout=5):
                 return c
-            if not self.qemu_alive():
-                return None
             if time.monotonic() > deadline:
                 event(f"agent silent for {patience:.0f}s while qemu runs")
                 raise LabError(f"the lab VM runs (qemu pid {self._read('qemu.pid')}) but its agent has not answered "
@@ -208,14 +206,29 @@ class LabVM:
         """Whether a VM was running and its qemu is gone without a `down` (its files remain)."""
         return self._read("qemu.pid") is not None and not self.qemu_alive()
 
-    def gone_within(self, seconds: float) -> bool:
-        """Whether qemu has exited, or does within `seconds` (a guest powering off takes a moment)."""
+    def pid_of(self, port: int) -> int | None:
+        """The qemu pid of the VM whose control port is `port` (None once its files are gone)."""
+        pid = self._read("qemu.pid")
+        return int(pid) if pid and self._read("port") == str(port) else None
+
+    def gone_within(self, seconds: float, pid: int | None = None) -> bool:
+        """Whether qemu (`pid`, by default the current VM's) has exited, or does within `seconds`
+        (a guest powering off takes a moment)."""
         deadline = time.monotonic() + seconds
-        while self.qemu_alive():
+        while process.alive(pid) if pid else self.qemu_alive():
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.2)
         return True
+
+    def clear_if_dead(self, pid: int | None) -> bool:
+        """Clear the files of VM `pid` if they are still the current ones and it is dead; False
+        when another VM has taken their place (booted by another process meanwhile)."""
+        with _locked():
+            if pid is None or self._read("qemu.pid") != str(pid) or process.alive(pid):
+                return False
+            self._cleanup_files()
+            return True
 
     def stop(self, only_if_idle: bool = False) -> bool:
         """Shut the VM down, all its labs with it; True when it stopped. With `only_if_idle`, only
@@ -228,19 +241,25 @@ class LabVM:
                 return False
             c = self.client()
             labs, kernel_log = "?", None
+            if c is None and only_if_idle:
+                return False
             if c is not None:
+                try:  # what was in it, and its kernel log, for diagnosis: never a reason to keep it
+                    names = [s["name"] for s in c.call("labs", timeout=30)]
+                    if only_if_idle and names:
+                        return False  # cheaply: the agent's own check below is the one that counts
+                    labs = ", ".join(names) or "none"
+                    kernel_log = c.call("kernel_log", timeout=30)
+                except (OSError, LabError):
+                    pass
                 try:
-                    labs = ", ".join(s["name"] for s in c.call("labs", timeout=10)) or "none"
-                    kernel_log = c.call("kernel_log", timeout=10)
                     if only_if_idle and not c.call("shutdown_if_idle", timeout=30):
                         return False
                     if not only_if_idle:
                         c.call("shutdown", timeout=30)
                 except (OSError, LabError):
                     if only_if_idle:
-                        return False
-            elif only_if_idle:
-                return False
+                        return False  # a silent agent: its labs may be there, never stop it blind
             if kernel_log is not None:
                 (VM_DIR / "kernel.log").write_text(kernel_log)
             event(f"stop: pid {pid}{' (idle)' if only_if_idle else ''}, labs in it: {labs}")

@@ -36,9 +36,9 @@ def test_a_minute_of_rekeys_counted_under_traffic(lab, capsys):
     doc = json.loads(printed.out)
     # Its exit status is its verdict: 0 only when nothing was lost. (Zero loss is the goal, not yet
     # met here: IKEv1 rekeys under emulation lose a ping now and then; see the README.)
-    lost, sent = sum(max(v[0], 0) for v in doc["pings"].values()), sum(v[1] for v in doc["pings"].values())
-    assert sent >= len(doc["pings"]) * SECONDS / 0.2 * 0.95, doc["pings"]
-    assert result["rc"] == (0 if doc["ok"] else 1) and doc["ok"] == (lost == 0 and not doc["tcp_broken"]), printed.err
+    lost = sum(max(v[0], 0) for v in doc["pings"].values())
+    assert not doc["unmeasured"], printed.err
+    assert result["rc"] == (0 if lost == 0 and not doc["tcp_broken"] else 1), printed.err
     for vpn in doc["rekeys"]:
         # Rekeyed at 80-90% of the lifetime (strongSwan's rekey_time and its random jitter).
         assert vpn["ipsec"] >= SECONDS // IPSEC - 1, vpn

@@ -69,6 +69,7 @@ def test_route_active_needs_an_entry():
     (["INSTALLED"], True),
     (["REKEYING"], True),  # being rekeyed: its SAs carry the traffic until the new one is in
     (["REKEYED", "INSTALLED"], True),
+    (["REKEYED"], True),  # the old SA of a rekey, kept for what the peer still sends on it
     (["UPDATING"], True),
     (["CREATED"], False), (["INSTALLING"], False), (["DELETING"], False), ([], False),
 ])

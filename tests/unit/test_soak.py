@@ -45,3 +45,16 @@ def test_a_lost_ping_a_broken_connection_or_an_unmeasured_pair_fails():
 def test_lifetimes_under_ten_seconds_are_refused_before_anything_runs(capsys):
     assert main(["soak", "--ipsec-lifetime", "5", "--name", "no-such-lab"]) == 1
     assert "--ipsec-lifetime must be at least 10 seconds" in capsys.readouterr().err
+
+
+def test_a_soak_in_which_a_vpn_never_rekeyed_tested_nothing_of_it():
+    r = report({"pc1 -> pc2": (0, 300)}, {"pc1 -> pc2": HELD})
+    r.rekeys.append(VpnRekeys("westford/corp-vpn <-> corporate/westford-vpn", ipsec=0, ike=0))
+    assert not r.ok and r.not_rekeyed == ["westford/corp-vpn <-> corporate/westford-vpn"]
+    r.not_soaked = ["westford"]  # a device end: its lifetimes are its own, its rekeys not counted
+    assert r.ok
+
+
+def test_the_last_line_names_broken_tcp_connections():
+    r = report({"pc1 -> pc2": (0, 300)}, {"pc1 -> pc2": HELD | {"broken": True}, "pc1 -> pc3": HELD})
+    assert r.summary().endswith("0 of 300 pings lost, 1 of 2 TCP connections broken")
