@@ -13,7 +13,7 @@ import yaml
 from rich.markup import escape
 from rich.text import Text
 
-from ..drivers import for_lab
+from ..drivers import for_lab, running
 from ..errors import USER_ERRORS, ConfigError, LabError, redact
 from ..files import prepare_out_dir, write_file
 from ..model.change import (Change, change_script, edited_config, first_command_line, read_change_script,
@@ -25,12 +25,13 @@ from ..model.decommission import remove_spoke
 from ..model.spoke import SpokeRequest, add_spoke, grow
 from ..render.diff import diff
 from ..runtime import backend
+from ..runtime.injected import RUNTIME_FAULTS, target
 from ..verify.diagnose import TITLES
 from .sources import Source, resolve
 from ..verify.intent import derived_intent, load_intent
 from ..verify.rehearse import INTENT_FILE, Rehearsal, html_report, read_change, rehearse_change
 from .output import Listing, ProgressPrinter, columns, err, out, print_json, print_listing, verdict, warn_preflight
-from .target import load
+from .target import lab_name, load
 
 
 def cmd_fault(args) -> int:
@@ -38,18 +39,41 @@ def cmd_fault(args) -> int:
     if args.action == "list":
         if args.format == "json":
             print_json([{"name": f.name, "layer": f.layer, "nodes": list(f.edits), "note": f.note}
-                        for f in faults.values()])
+                        for f in faults.values()]
+                       + [{"name": n, "layer": "runtime", "nodes": [], "note": what} for n, what in RUNTIME_FAULTS.items()])
         else:
             print_listing(Listing(f"faults ({args.faults})", columns("fault", "layer", "nodes", "the note says"),
                                   [(f.name, f.layer, ", ".join(f.edits), f.note) for f in faults.values()],
                                   fold=True), args.format)
+            print_listing(Listing("runtime faults (`fault inject NAME`, undone by `fault clear`)",
+                                  columns("fault", "what"), list(RUNTIME_FAULTS.items()), fold=True), args.format)
         return 0
-    if args.name not in faults:
-        raise LabError(f"{args.faults}: no fault '{args.name}' (faults: {', '.join(faults)})")
+    if args.action in ("inject", "clear"):
+        return _runtime_fault(args)
+    if args.fault not in faults:
+        raise LabError(f"{args.faults}: no fault '{args.fault}' (faults: {', '.join(faults)})")
     if not args.out:
         raise LabError("fault apply needs --out DIR (where the patched configs and topology go)")
-    path = apply_fault(args.topology, faults[args.name], prepare_out_dir(Path(args.out), args.force))
-    out.print(f"wrote {path}: bring it up with  nhtb-lab -t {path} up --name {args.name}")
+    path = apply_fault(args.topology, faults[args.fault], prepare_out_dir(Path(args.out), args.force))
+    out.print(f"wrote {path}: bring it up with  nhtb-lab -t {path} up --name {args.fault}")
+    return 0
+
+
+def _runtime_fault(args) -> int:
+    """`fault inject NAME`: a fault in the running lab; `fault clear`: every one undone."""
+    name = lab_name(args)
+    rt, model = running(name)
+    if args.action == "inject":
+        if not args.fault:
+            raise LabError(f"fault inject needs a fault: {', '.join(RUNTIME_FAULTS)}")
+        target(model, args.fault, args.node)  # refused here, before the lab is touched
+        r = rt.inject(name, args.fault, node=args.node, loss=args.loss, delay_ms=args.delay)
+        out.print(f"injected {r['fault']}" + (f" on {r['node']}" if r["node"] else "") + f" ({r['where']}): {r['what']}; "
+                  "`nhtb-lab fault clear` undoes it", markup=False)
+        return 0
+    r = rt.repair(name, progress=ProgressPrinter())
+    out.print(f"lab {name} repaired: " + ("; ".join(r["repaired"]) or "nothing was broken")
+              + (f"; brought up {', '.join(r['vpns_brought_up'])}" if r["vpns_brought_up"] else ""), markup=False)
     return 0
 
 

@@ -68,9 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--name", help="lab name (default: the topology's)")
     e.add_argument("--timeout", type=float, default=120)
 
-    f = sub.add_parser("fault", help="the note's faults as config changes: list, or apply one to a copy of the lab")
-    f.add_argument("action", choices=["list", "apply"])
-    f.add_argument("name", nargs="?")
+    f = sub.add_parser("fault", help="the note's faults as config changes (list, apply one to a copy of the lab); "
+                                     "runtime faults in the running lab (inject one, clear them all)")
+    f.add_argument("action", choices=["list", "apply", "inject", "clear"])
+    f.add_argument("fault", nargs="?", help="the fault (`fault list` names them)")
+    f.add_argument("--node", help="inject: the site (default: the first spoke; the hub for kill-binder)")
+    f.add_argument("--loss", type=float, default=10.0, help="inject netem: packet loss in %% (default 10)")
+    f.add_argument("--delay", type=int, default=100, help="inject netem: delay in ms (default 100)")
+    f.add_argument("--name", help="inject, clear: lab name (default: the topology's)")
     f.add_argument("--out", help="for apply: the folder for the patched lab")
     f.add_argument("--faults", default=str(REPO / "lab" / "faults.yml"))
     f.add_argument("--force", action="store_true", help="write into --out even when it is not empty")

@@ -15,7 +15,8 @@ from . import charon, daemons, paths, process
 from .state import LabState
 
 
-def _sa_up(session, conn: str) -> bool:
+def sa_up(session, conn: str) -> bool:
+    """Whether connection `conn` has an established IKE SA with a CHILD SA in the kernel."""
     return any(charon.child_installed(ike) for sa in session.list_sas({"ike": conn})
                for name, ike in charon.plain(sa).items() if name == conn and ike.get("state") == "ESTABLISHED")
 
@@ -47,7 +48,7 @@ def bring_up_vpns(lab: Lab, state: LabState, sessions: dict, broken: set[str], p
     pending = list(pairs)
     while pending:
         done = [(a, b) for a, b in pending
-                if _sa_up(sessions[a.site.name], a.vpn.name) and _sa_up(sessions[b.site.name], b.vpn.name)]
+                if sa_up(sessions[a.site.name], a.vpn.name) and sa_up(sessions[b.site.name], b.vpn.name)]
         for a, b in done:
             progress("IKE", f"{a.label} <-> {b.label}: IKE SA established, CHILD SA installed")
             pending.remove((a, b))

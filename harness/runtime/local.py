@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,14 +23,14 @@ from ..files import write_file
 from ..model.lab import Lab, load_lab
 from ..model.mgmt import mgmt_plan
 from ..model.preflight import broken_ends, preflight
-from ..model.topology import ends
+from ..model.topology import ends, vpn_pairs
 from ..progress import Progress, quiet
 from ..render.binding import binding_specs
 from ..render import strongswan
 from ..render.bundle import render_node
 from ..render.diff import NodeChange, diff
 from ..render.netplan import lab_plan
-from . import charon, configure, converge, daemons, paths, process
+from . import charon, configure, converge, daemons, injected, nsexec, paths, process
 from . import state as lab_state
 from .environment import topology_env
 from .netns import NetnsProvider
@@ -290,6 +291,78 @@ class LocalRuntime(NodeQueries):
         with Phase("NHTB", progress, timings):
             converge.wait_for_bindings(lab, state, stand_ins, broken, progress)
         return {"vpns_up": up, "timings": timings}
+
+    def inject(self, lab_name: str, fault: str, node: str | None = None, loss: float = 10.0,
+               delay_ms: int = 100) -> dict:
+        """A fault in the running lab (injected.RUNTIME_FAULTS); `repair` undoes it."""
+        state = self._state(lab_name)
+        lab = state.model()
+        node = injected.target(lab, fault, node)
+        if fault in ("link-cut", "netem"):
+            up = injected.upstream(lab, node)
+            argv = (["ip", "link", "set", up.iface, "down"] if fault == "link-cut"
+                    else injected.netem_argv(up.iface, loss, delay_ms))
+            res = nsexec.run(state.nodes[up.node].ns, argv)
+            if res.returncode != 0:
+                raise LabError(f"{fault} on {node}: {' '.join(argv)} failed in {up.node}: {res.stderr.strip()}")
+            where = f"{up.node} {up.iface}" + (f": {loss:g}% loss, {delay_ms} ms delay" if fault == "netem" else "")
+        else:
+            pid = (state.mgmtd_pid if fault == "kill-mgmtd" else
+                   state.nodes[node].binder_pid if fault == "kill-binder" else state.nodes[node].charon_pid)
+            if not pid or not process.alive(pid):
+                raise LabError(f"{fault}: {'the management daemon' if node is None else node} has no such daemon running")
+            os.kill(pid, signal.SIGKILL)
+            where = f"pid {pid}"
+        return {"fault": fault, "node": node, "where": where, "what": injected.RUNTIME_FAULTS[fault]}
+
+    def repair(self, lab_name: str, progress: Progress = quiet, sa_timeout: float = 90) -> dict:
+        """Undo every injected fault: links up and netem gone; a dead charon's stale SAs and
+        policies flushed and charon started again with its connections and keys; a dead binder or
+        management daemon started again. Then every VPN that is not up is brought up, and the
+        NHTB table waited for."""
+        state = self._state(lab_name)
+        lab = state.model()
+        stand_ins = self._stand_ins(lab)
+        timings: dict[str, float] = {}
+        done: list[str] = []
+        restarted: set[str] = set()
+        with Phase("links", progress, timings):
+            done += injected.restore_links(lab, state)
+        with Phase("daemons", progress, timings):
+            for node, site in stand_ins.items():
+                ns = state.nodes[node]
+                if ns.charon_pid and not process.alive(ns.charon_pid):
+                    for what in ("state", "policy"):  # what the dead charon left: nobody keeps it now
+                        nsexec.run(ns.ns, ["ip", "xfrm", what, "flush"])
+                    sessions = daemons.start_charons(lab, state, [node])
+                    specs = binding_specs(lab, site)
+                    if specs:
+                        _install_traps(site, specs, sessions[node])
+                    done.append(f"charon restarted on {node}")
+                    restarted.add(node)
+                specs = binding_specs(lab, site)
+                if specs and not process.alive(ns.binder_pid):
+                    daemons.start_binder(state, node, specs)
+                    done.append(f"binder restarted on {node}")
+            if state.mgmtd_pid and not process.alive(state.mgmtd_pid):
+                daemons.start_mgmtd(state)
+                done.append("management daemon restarted")
+        for line in done:
+            progress("repair", line)
+        if restarted:  # its peers still hold SAs with keys nobody has now: clear them, then renegotiate
+            with Phase("renegotiate", progress, timings):
+                converge.clear_sas(lab, state, {e.label for n in restarted for e in ends(lab.sites[n])}, progress,
+                                   set(stand_ins))
+        sessions = {n: daemons.session(state, n) for n in stand_ins}
+        down = {e.label for a, b in vpn_pairs(lab) for e in (a, b)
+                if a.site.name in sessions and b.site.name in sessions
+                and not (converge.sa_up(sessions[a.site.name], a.vpn.name) and converge.sa_up(sessions[b.site.name], b.vpn.name))}
+        broken = self._not_waited_for(lab, stand_ins)
+        with Phase("IKE", progress, timings):
+            up, _ = converge.bring_up_vpns(lab, state, sessions, broken, progress, sa_timeout, only=down) if down else ([], [])
+        with Phase("NHTB", progress, timings):
+            converge.wait_for_bindings(lab, state, stand_ins, broken, progress)
+        return {"repaired": done, "vpns_brought_up": up, "timings": timings}
 
     def _reconfigure(self, lab: Lab, state: LabState, what: NodeChange) -> None:
         """One node that stays: in an order that keeps traffic flowing where it can (new addresses

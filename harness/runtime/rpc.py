@@ -19,9 +19,9 @@ AGENT_PORT = 7777  # inside the guest
 # parameters (`up` is carried separately: it streams progress and retries on a dead VM).
 RUNTIME_CALLS = ("labs", "down", "down_all", "exec", "sas", "nhtb", "routes", "rekey", "xfrm_states",
                  "xfrm_policies", "xfrm_netns_stats", "charon_log", "residue",
-                 "initiate", "terminate", "trace", "syn_mss", "tcp_handshake", "tcp_hold")
+                 "initiate", "terminate", "trace", "syn_mss", "tcp_handshake", "tcp_hold", "inject")
 # Calls that report progress as they go (events), besides `up`.
-PROGRESS_CALLS = ("apply", "set_lifetimes")
+PROGRESS_CALLS = ("apply", "set_lifetimes", "repair")
 
 
 class AgentError(LabError):

@@ -10,6 +10,7 @@ import pty
 import subprocess
 import sys
 
+from harness.runtime.injected import RUNTIME_FAULTS
 from harness.cli import COMMANDS
 from harness.cli.output import json_text, plain_lines, print_listing
 from harness.cli.verify import (diagnosis_document, diagnosis_listing, verification_document,
@@ -129,10 +130,13 @@ def test_fault_list_is_a_line_a_fault_or_a_json_list():
     faults = load_faults(REPO / "lab" / "faults.yml")
     res = nhtb("fault", "list")
     assert res.returncode == 0 and no_box(res.stdout), res.stderr
-    assert len(res.stdout.splitlines()) == 1 + len(faults)
-    assert all(len(lines_naming(res.stdout, name)) == 1 for name in faults), res.stdout
+    # The note's faults (lab/faults.yml), then the runtime faults `fault inject` makes: a title each.
+    assert len(res.stdout.splitlines()) == 1 + len(faults) + 1 + len(RUNTIME_FAULTS)
+    assert all(len(lines_naming(res.stdout, name)) == 1 for name in [*faults, *RUNTIME_FAULTS]), res.stdout
     doc = json.loads(nhtb("fault", "list", "--format", "json").stdout)
-    assert [(f["name"], f["layer"], f["nodes"]) for f in doc] == [(f.name, f.layer, list(f.edits)) for f in faults.values()]
+    assert [(f["name"], f["layer"], f["nodes"]) for f in doc if f["layer"] != "runtime"] == [
+        (f.name, f.layer, list(f.edits)) for f in faults.values()]
+    assert [f["name"] for f in doc if f["layer"] == "runtime"] == list(RUNTIME_FAULTS)
 
 
 def test_every_command_is_dispatched():
