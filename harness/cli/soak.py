@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from ..drivers import for_lab, running
 from ..errors import LabError
+from ..render.strongswan import lifetime_text
 from ..verify.soak import SoakReport, parse_duration, soak
+from ..verify.traffic import PING_INTERVAL
 from .output import Listing, ProgressPrinter, columns, err, out, print_json, print_listing
 from .target import lab_name
 
 
 def _listings(r: SoakReport) -> list[Listing]:
-    said = lambda s: f"{s}s" if s else "as configured"  # noqa: E731
-    lists = [Listing(f"rekeys in {r.seconds:g}s (IKE lifetime {said(r.ike_lifetime)}, IPsec {said(r.ipsec_lifetime)})",
+    lists = [Listing(f"rekeys in {r.seconds:g}s (IKE lifetime {lifetime_text(r.ike_lifetime)}, "
+                     f"IPsec {lifetime_text(r.ipsec_lifetime)})",
                      columns("VPN", "IPsec rekeys", "IKE rekeys", "read without an IPsec SA"),
                      [(v.vpn, str(v.ipsec), str(v.ike), f"{v.down_seconds:g}s") for v in r.rekeys]),
-             Listing("pings (every 0.2 s)", columns("", "pair", "lost", "sent"),
+             Listing(f"pings (every {PING_INTERVAL:g} s)", columns("", "pair", "lost", "sent"),
                      [(lost == 0, pair, "not measured" if lost < 0 else str(lost), str(sent))
                       for pair, (lost, sent) in sorted(r.pings.items())]),
              Listing("TCP connections", columns("", "pair", "exchanges", "longest wait", "stalls over 1s", "error"),

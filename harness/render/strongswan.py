@@ -109,6 +109,11 @@ def connections(site: Site) -> dict:
     return out
 
 
+def lifetime_text(seconds: int | None) -> str:
+    """A lifetime `with_lifetimes` is given, as said to the user (None: the configs' own)."""
+    return f"{seconds}s" if seconds else "as configured"
+
+
 def with_lifetimes(conns: dict, ike: int | None = None, ipsec: int | None = None) -> dict:
     """`connections()` with the IKE and IPsec lifetimes replaced (a soak's short lifetimes, for the
     running charons only); None keeps the configs' own. Rekeying starts at 90% of a lifetime, as

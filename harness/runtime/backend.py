@@ -45,7 +45,8 @@ class RemoteRuntime:
             pid = vm.pid_of(self.client.port)  # None: its files are gone (cleared, or replaced)
             if kind == "VMClosing":  # another process's last `down` is shutting the VM: a new one
                 say("VM", "the lab VM was shutting down (its last lab went): booting a new one")
-                vm.gone_within(30, pid) if pid else None  # its closer kills it and clears its files
+                if pid:
+                    vm.gone_within(30, pid)  # its closer kills it and clears its files
             elif pid is not None:
                 # Only a VM whose qemu is gone died. An agent slow to answer (software emulation
                 # under load) is not dead: taking it for dead stopped a healthy VM and its labs.

@@ -21,6 +21,13 @@ def sa_up(session, conn: str) -> bool:
                for name, ike in charon.plain(sa).items() if name == conn and ike.get("state") == "ESTABLISHED")
 
 
+def not_up(lab: Lab, sessions: dict) -> set[str]:
+    """The ends of every VPN between stand-ins that lacks an established SA at either end."""
+    return {e.label for a, b in vpn_pairs(lab) if a.site.name in sessions and b.site.name in sessions
+            and not (sa_up(sessions[a.site.name], a.vpn.name) and sa_up(sessions[b.site.name], b.vpn.name))
+            for e in (a, b)}
+
+
 def bring_up_vpns(lab: Lab, state: LabState, sessions: dict, broken: set[str], progress: Progress,
                   timeout: float, only: set[str] | None = None) -> tuple[list[str], list[str]]:
     """Start each VPN from its spoke end (as traffic from the spoke would) and wait until both

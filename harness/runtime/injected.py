@@ -21,7 +21,6 @@ RUNTIME_FAULTS = {
     "kill-binder": "the hub's binder killed: nobody keeps its NHTB table or its policies",
     "kill-mgmtd": "the management daemon killed (the stand-ins' SSH CLI)",
 }
-SITE_FAULTS = ("link-cut", "netem", "kill-charon")
 
 
 @dataclass(frozen=True)

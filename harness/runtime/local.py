@@ -23,7 +23,7 @@ from ..files import write_file
 from ..model.lab import Lab, load_lab
 from ..model.mgmt import mgmt_plan
 from ..model.preflight import broken_ends, preflight
-from ..model.topology import ends, vpn_pairs
+from ..model.topology import ends
 from ..progress import Progress, quiet
 from ..render.binding import binding_specs
 from ..render import strongswan
@@ -237,28 +237,19 @@ class LocalRuntime(NodeQueries):
                 report[node] = what.summary()
         with Phase("charon", progress, timings):
             fresh_sites = [n for n in change.added if n in self._stand_ins(new)]
-            sessions = daemons.start_charons(new, state, fresh_sites)
+            daemons.start_charons(new, state, fresh_sites)
             for node in fresh_sites:
                 report.setdefault(node, []).append("charon started")
                 specs = binding_specs(new, new.sites[node])
                 if specs:
                     daemons.start_binder(state, node, specs)
-            for node in self._stand_ins(new):
-                if node not in sessions:
-                    sessions[node] = daemons.session(state, node)
         state.topology, state.env = str(Path(topology).resolve()), env
         lab_state.save(state)
         for node, what in report.items():
             progress("change", f"{node}: {', '.join(what)}")
-        broken = self._not_waited_for(new, self._stand_ins(new))
-        if change.reconfigured:  # every end has its new keys by now: clear, then renegotiate below
-            with Phase("renegotiate", progress, timings):
-                converge.clear_sas(new, state, change.reconfigured, progress, set(self._stand_ins(new)))
-        with Phase("IKE", progress, timings):
-            up, skipped = converge.bring_up_vpns(new, state, sessions, broken, progress, sa_timeout,
-                                                 only=set(change.vpns_added | change.reconfigured))
-        with Phase("NHTB", progress, timings):
-            converge.wait_for_bindings(new, state, self._stand_ins(new), broken, progress)
+        # Every end has its new keys by now: clear what a commit made stale, then renegotiate.
+        up, skipped = self._renegotiate(new, state, progress, timings, sa_timeout, clear=set(change.reconfigured),
+                                        only=set(change.vpns_added | change.reconfigured))
         if change.added or change.removed:
             with Phase("management", progress, timings):  # serve exactly the sites there are now
                 daemons.restart_mgmtd(state)
@@ -279,17 +270,10 @@ class LocalRuntime(NodeQueries):
                 s = daemons.session(state, node)
                 for name, conn in strongswan.with_lifetimes(strongswan.connections(site), ike, ipsec).items():
                     s.load_conn({name: conn})
-            progress("lifetimes", f"IKE {f'{ike}s' if ike else 'as configured'}, IPsec "
-                                  f"{f'{ipsec}s' if ipsec else 'as configured'} on {', '.join(stand_ins)}")
+            progress("lifetimes", f"IKE {strongswan.lifetime_text(ike)}, IPsec {strongswan.lifetime_text(ipsec)} "
+                                  f"on {', '.join(stand_ins)}")
         labels = {e.label for n in stand_ins for e in ends(lab.sites[n])}
-        with Phase("renegotiate", progress, timings):
-            converge.clear_sas(lab, state, labels, progress, set(stand_ins))
-        broken = self._not_waited_for(lab, stand_ins)
-        with Phase("IKE", progress, timings):
-            sessions = {n: daemons.session(state, n) for n in stand_ins}
-            up, _ = converge.bring_up_vpns(lab, state, sessions, broken, progress, sa_timeout)
-        with Phase("NHTB", progress, timings):
-            converge.wait_for_bindings(lab, state, stand_ins, broken, progress)
+        up, _ = self._renegotiate(lab, state, progress, timings, sa_timeout, clear=labels, only=None)
         return {"vpns_up": up, "timings": timings}
 
     def inject(self, lab_name: str, fault: str, node: str | None = None, loss: float = 10.0,
@@ -349,20 +333,30 @@ class LocalRuntime(NodeQueries):
                 done.append("management daemon restarted")
         for line in done:
             progress("repair", line)
-        if restarted:  # its peers still hold SAs with keys nobody has now: clear them, then renegotiate
+        # A restarted charon's peers still hold SAs with keys nobody has now: clear them; then bring
+        # up whatever is not up (a VPN that is up is left alone: starting it would rekey it).
+        up, _ = self._renegotiate(lab, state, progress, timings, sa_timeout,
+                                  clear={e.label for n in restarted for e in ends(lab.sites[n])}, only="not up")
+        return {"repaired": done, "vpns_brought_up": up, "timings": timings}
+
+    def _renegotiate(self, lab: Lab, state: LabState, progress: Progress, timings: dict[str, float],
+                     sa_timeout: float, clear: set[str], only: set[str] | str | None) -> tuple[list[str], list[str]]:
+        """Clear the SAs of the VPNs with an end in `clear` (made stale by a commit, new lifetimes
+        or a restarted charon), bring up the VPNs with an end in `only` (None: every VPN; "not up":
+        those without an SA at both ends), and wait for the NHTB table."""
+        stand_ins = self._stand_ins(lab)
+        if clear:
             with Phase("renegotiate", progress, timings):
-                converge.clear_sas(lab, state, {e.label for n in restarted for e in ends(lab.sites[n])}, progress,
-                                   set(stand_ins))
+                converge.clear_sas(lab, state, clear, progress, set(stand_ins))
         sessions = {n: daemons.session(state, n) for n in stand_ins}
-        down = {e.label for a, b in vpn_pairs(lab) for e in (a, b)
-                if a.site.name in sessions and b.site.name in sessions
-                and not (converge.sa_up(sessions[a.site.name], a.vpn.name) and converge.sa_up(sessions[b.site.name], b.vpn.name))}
+        if only == "not up":
+            only = converge.not_up(lab, sessions)
         broken = self._not_waited_for(lab, stand_ins)
         with Phase("IKE", progress, timings):
-            up, _ = converge.bring_up_vpns(lab, state, sessions, broken, progress, sa_timeout, only=down) if down else ([], [])
+            result = converge.bring_up_vpns(lab, state, sessions, broken, progress, sa_timeout, only=only)
         with Phase("NHTB", progress, timings):
             converge.wait_for_bindings(lab, state, stand_ins, broken, progress)
-        return {"repaired": done, "vpns_brought_up": up, "timings": timings}
+        return result
 
     def _reconfigure(self, lab: Lab, state: LabState, what: NodeChange) -> None:
         """One node that stays: in an order that keeps traffic flowing where it can (new addresses

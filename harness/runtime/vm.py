@@ -135,6 +135,8 @@ class LabVM:
             c = self.agent()
             if c is not None:
                 return c
+            if self.died():  # it died on its own, with whatever labs it held: keep its console
+                self.keep_crash_console()
             self._cleanup_files()
             accel = os.environ.get("NHTB_VM_ACCEL") or (KVM_VERDICT.read_text().strip() if KVM_VERDICT.exists() else None)
             if accel in (None, "kvm") and os.path.exists("/dev/kvm"):
@@ -263,7 +265,7 @@ class LabVM:
             if kernel_log is not None:
                 (VM_DIR / "kernel.log").write_text(kernel_log)
             event(f"stop: pid {pid}{' (idle)' if only_if_idle else ''}, labs in it: {labs}")
-            if not self.gone_within(10):
+            if not self.gone_within(10, int(pid)):
                 self._kill(int(pid))
             self._cleanup_files()
             return True

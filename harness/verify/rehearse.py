@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,15 +20,15 @@ from ..model.change import CHANGE_FILE
 from ..junos.nhtb import rows as nhtb_rows
 from ..model.lab import Lab, load_lab
 from ..model.ledger import not_emulated
-from ..model.topology import LanHost, lan_host_pairs
+from ..model.topology import lan_host_pairs
 from ..progress import Progress
 from ..render.diff import diff
 from .checks import CheckResult
 from .diagnose import Diagnosis, diagnose
 from .intent import INCONCLUSIVE, MATCHED, Intent, Judgement, derived_intent, differences, judge
 from .suite import verify
+from .traffic import hold_during, ping_during
 
-PING_INTERVAL = 0.2  # the background pings during the change, as `ping -i 0.2`
 CHECK_TIMEOUT = 8.0
 INTENT_FILE = "intent.yml"  # in a change folder: what the change is meant to do
 # A difference's kind (its first word, up to the dash) -> what it concerns, in report order.
@@ -148,48 +147,12 @@ def read_change(folder: Path) -> tuple[Path, Path, dict]:
     return topo, Path(meta["base"]), meta
 
 
-def _ping_during(drivers: dict[str, NodeDriver], pairs: list[tuple[LanHost, LanHost]],
-                 seconds: float) -> tuple[list[threading.Thread], dict]:
-    """Ping every pair of LAN hosts continuously for `seconds`, in the background."""
-    results: dict[str, tuple[int, int]] = {}
-    count = max(1, math.ceil(seconds / PING_INTERVAL))
-
-    def run(a: str, b: str, address: str) -> None:
-        try:
-            r = drivers[a].ping(address, count=count)
-            results[f"{a} -> {b}"] = (r.transmitted - r.received, r.transmitted)
-        except Exception:  # noqa: BLE001 - not measured is not "nothing lost": the judgement says so
-            results[f"{a} -> {b}"] = (-1, 0)
-
-    threads = [threading.Thread(target=run, args=(a.host, b.host, b.address), daemon=True) for a, b in pairs]
-    for t in threads:
-        t.start()
-    return threads, results
-
-
 def rehearse(folder: Path, runtime, for_lab: Callable[[str], dict[str, NodeDriver]], name: str,
              progress: Progress, watch_seconds: float = 30.0, intent: Intent | None = None) -> Rehearsal:
     """A change folder (`spoke add`, `fault apply`): its base topology before, its own after."""
     topo, base, meta = read_change(folder)
     return rehearse_change(Path(base), topo, runtime, for_lab, name, progress, watch_seconds, intent,
                            meta.get("title", str(folder)))
-
-
-def _hold_during(runtime, name: str, lan_pairs: list[tuple[LanHost, LanHost]],
-                 seconds: float) -> tuple[threading.Thread, dict]:
-    """A TCP connection between every pair of LAN hosts, held open while the change goes in."""
-    held: dict[str, dict] = {}
-    pairs = [[a.host, b.host, b.address] for a, b in lan_pairs]
-
-    def run() -> None:
-        try:
-            held.update(runtime.tcp_hold(name, pairs, seconds=seconds))
-        except Exception as e:  # noqa: BLE001 - not measured: the judgement says so for every pair
-            held.update({f"{a} -> {b}": {"connected": False, "error": f"{type(e).__name__}: {e}"} for a, b, _ in pairs})
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, held
 
 
 def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str], dict[str, NodeDriver]], name: str,
@@ -218,8 +181,8 @@ def rehearse_change(before: Path, after: Path, runtime, for_lab: Callable[[str],
                          f"connection for {watch_seconds:g}s")
     # The pairs that outlive the change: a host it removes loses everything, as its intent says.
     staying = [(a, b) for a, b in lan_host_pairs(old) if a.host in new.hosts and b.host in new.hosts]
-    pingers, lost = _ping_during(drivers, staying, watch_seconds)
-    holder, held = _hold_during(runtime, name, staying, watch_seconds)
+    pingers, lost = ping_during(drivers, staying, watch_seconds)
+    holder, held = hold_during(runtime, name, staying, watch_seconds)
     time.sleep(1.0)  # some traffic before the change goes in
     t1 = time.monotonic()
     applied = runtime.apply(name, str(after), progress=progress)

@@ -9,19 +9,18 @@ Rekeys must be make-before-break: nothing lost. The lifetimes are the configs' a
 """
 from __future__ import annotations
 
-import math
 import re
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 
 from ..drivers.base import NodeDriver
 from ..errors import LabError
 from ..model.lab import Lab
-from ..model.topology import LanHost, lan_host_pairs, vpn_pairs
+from ..model.topology import lan_host_pairs, vpn_pairs
 from ..progress import Progress
+from ..render.strongswan import lifetime_text
+from .traffic import hold_during, ping_during
 
-PING_INTERVAL = 0.2  # the drivers' `ping -i 0.2`
 SAMPLE_EVERY = 2.0  # seconds between two readings of the SAs (a soak's SA lives far longer)
 
 
@@ -133,36 +132,6 @@ def _memory(runtime, name: str) -> dict[str, dict[str, int | None]]:
     return out
 
 
-def _pings(drivers: dict[str, NodeDriver], pairs: list[tuple[LanHost, LanHost]], seconds: float,
-           results: dict) -> list[threading.Thread]:
-    count = max(1, math.ceil(seconds / PING_INTERVAL))
-
-    def run(a: LanHost, b: LanHost) -> None:
-        try:
-            r = drivers[a.host].ping(b.address, count=count)
-            results[f"{a.host} -> {b.host}"] = (r.transmitted - r.received, r.transmitted)
-        except Exception:  # noqa: BLE001 - not measured is never "nothing lost": the report says so
-            results[f"{a.host} -> {b.host}"] = (-1, 0)
-
-    threads = [threading.Thread(target=run, args=p, daemon=True) for p in pairs]
-    for t in threads:
-        t.start()
-    return threads
-
-
-def _tcp(runtime, name: str, pairs: list[tuple[LanHost, LanHost]], seconds: float, results: dict) -> threading.Thread:
-    def run() -> None:
-        try:
-            results.update(runtime.tcp_hold(name, [[a.host, b.host, b.address] for a, b in pairs], seconds=seconds))
-        except Exception as e:  # noqa: BLE001 - not measured: the report says so for every pair
-            results.update({f"{a.host} -> {b.host}": {"connected": False, "error": f"{type(e).__name__}: {e}"}
-                            for a, b in pairs})
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
-
-
 def soak(lab: Lab, runtime, drivers: dict[str, NodeDriver], seconds: float, ike_lifetime: int | None,
          ipsec_lifetime: int | None, progress: Progress) -> SoakReport:
     """Soak the running lab `lab` for `seconds` (see the module's text); the lifetimes are restored
@@ -173,9 +142,8 @@ def soak(lab: Lab, runtime, drivers: dict[str, NodeDriver], seconds: float, ike_
     stand_ins = {s["name"]: s for s in runtime.labs()}.get(name, {}).get("nodes", {})
     not_soaked = sorted({e.site.name for pair in pairs for e in pair if e.site.name not in stand_ins
                          or not stand_ins[e.site.name].get("charon_pid")})
-    said = lambda s: f"{s}s" if s else "as configured"  # noqa: E731
-    progress("soak", f"lifetimes for the soak: IKE {said(ike_lifetime)}, IPsec {said(ipsec_lifetime)} "
-                     "(the running charons only)")
+    progress("soak", f"lifetimes for the soak: IKE {lifetime_text(ike_lifetime)}, IPsec "
+                     f"{lifetime_text(ipsec_lifetime)} (the running charons only)")
     failed = True
     try:
         runtime.set_lifetimes(name, ike_lifetime, ipsec_lifetime, progress=progress)
@@ -184,14 +152,13 @@ def soak(lab: Lab, runtime, drivers: dict[str, NodeDriver], seconds: float, ike_
         xfrm_start = {n: runtime.xfrm_netns_stats(name, n) for n in soaked}
         seen = {a.label: _Seen() for a, _ in pairs}
         nhtb_changes: list[str] = []
-        pings: dict[str, tuple[int, int]] = {}
-        tcp: dict[str, dict] = {}
         hub_host = lab.lan_host(hub)
         tcp_pairs = [(a, b) for a, b in lan_host_pairs(lab) if a.host == hub_host]
         progress("soak", f"{seconds:g}s of pings between {len(lan_host_pairs(lab))} pairs of LAN hosts and "
                          f"{len(tcp_pairs)} TCP connection(s) from {hub_host}; SAs read every {SAMPLE_EVERY:g}s")
-        threads = _pings(drivers, lan_host_pairs(lab), seconds, pings)
-        threads.append(_tcp(runtime, name, tcp_pairs, seconds, tcp))
+        threads, pings = ping_during(drivers, lan_host_pairs(lab), seconds)
+        holder, tcp = hold_during(runtime, name, tcp_pairs, seconds)
+        threads.append(holder)
         t0 = last = time.monotonic()
         table = None
         samples = failed_readings = 0

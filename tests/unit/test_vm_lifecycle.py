@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -68,7 +69,9 @@ def test_a_lab_being_brought_up_keeps_the_vm(handler):
         up.join(5)
     assert handler(rt, "shutdown_if_idle") is True
     up.join(5)
-    threading.Event().wait(0.1)  # the power-off thread
+    deadline = time.monotonic() + 5  # the power-off runs in a thread of its own
+    while not handler.powered_off and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert handler.powered_off == [True]
 
 
