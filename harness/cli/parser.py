@@ -86,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("--name", help="lab name (default: the topology's)")
     listing_format(dg)
 
-    lg = sub.add_parser("log", help="a node's IKE log: `log kmd` in kmd's words, `log charon` as charon wrote it")
-    lg.add_argument("what", choices=["kmd", "charon"])
+    lg = sub.add_parser("log", help="a node's IKE log: `log kmd` in kmd's words, `log charon` as charon wrote it; "
+                        "`log supervisor`: the lab's daemons that died and were started again")
+    lg.add_argument("what", choices=["kmd", "charon", "supervisor"])
     lg.add_argument("--node", help="the site (default: the hub)")
     lg.add_argument("--name", help="lab name (default: the topology's)")
     lg.add_argument("--lines", type=int, default=None, help="only the last N lines of the log (default: all of it, "

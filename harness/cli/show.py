@@ -11,6 +11,7 @@ from ..junos import as_data, ike, ipsec, kmd, nhtb, parse_any, route, stats
 from ..junos.cli import CliError
 from ..junos.textreply import UnknownField
 from ..parse.statements import read_config
+from ..runtime import backend
 from ..model.lab import load_lab
 from .output import out, print_json
 from .target import lab_name, node, running_lab
@@ -54,6 +55,10 @@ def cmd_show(args) -> int:
 
 
 def cmd_log(args) -> int:
+    if args.what == "supervisor":  # the lab's, not a node's
+        name = lab_name(args)
+        out.print(backend.find(name).supervisor_log(name, args.lines), soft_wrap=True, markup=False)
+        return 0
     _, drivers, model = running_lab(args)
     site = node(model, args.node)
     text = drivers[site].log(args.lines)

@@ -178,7 +178,7 @@ def main() -> int:
     args = ap.parse_args()
     # Before any thread exists, and before the token is read (no daemon holds it): the daemons are
     # forked from the zygote instead of starting a new Python.
-    daemons.use_zygote(Zygote([daemons.BINDER, daemons.MGMTD]))
+    daemons.use_zygote(Zygote([daemons.BINDER, daemons.MGMTD, daemons.SUPERVISOR]))
     Handler.token = Path(args.token_file).read_text().strip()
     Handler.runtime = LocalRuntime()
     _die_on_lockup()

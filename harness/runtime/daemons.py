@@ -21,6 +21,8 @@ from .state import LabState, NodeState, save
 
 BINDER = "harness.runtime.binder"
 MGMTD = "harness.drivers.mgmtd"  # a driver (it answers as the node): started by name, never imported here
+SUPERVISOR = "harness.runtime.supervisor"  # it drives LocalRuntime, which imports this module
+SUPERVISOR_GRACE = 60.0  # seconds `down` lets the supervisor finish a restart (its IKE wait is 30)
 
 
 _zygote = None  # a zygote.Zygote where one runs (the lab VM's agent): daemons are forked from it
@@ -111,6 +113,19 @@ def restart_mgmtd(state: LabState) -> None:
     start_mgmtd(state)
 
 
+def start_supervisor(state: LabState) -> None:
+    """The process that starts again a daemon of the lab that died (supervisor.py); saves the state."""
+    args = ["--lab", state.name, "--state", str(paths.lab_dir(state.name) / "lab.json")]
+    state.supervisor_pid = _spawn_module(SUPERVISOR, args, paths.lab_dir(state.name) / "supervisor.log")
+    save(state)
+
+
+def stop_supervisor(state: LabState) -> None:
+    """Stopped before the daemons it watches (it would start them again), and waited for."""
+    process.stop(state.supervisor_pid, timeout=SUPERVISOR_GRACE)
+    state.supervisor_pid = None
+
+
 def stop_node(node: NodeState) -> None:
     process.stop(node.binder_pid)
     process.stop(node.charon_pid)
@@ -118,6 +133,7 @@ def stop_node(node: NodeState) -> None:
 
 
 def stop_all(state: LabState) -> None:
+    stop_supervisor(state)
     process.stop(state.mgmtd_pid)
     state.mgmtd_pid = None
     for node in state.nodes.values():

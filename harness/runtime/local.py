@@ -10,9 +10,11 @@ directory. Progress goes to a callback as (phase, message).
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import shutil
 import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +61,55 @@ class Phase:
         if exc_type is None:
             self.progress(self.name, f"done in {took:.1f}s")
         return False
+
+
+class LabBusy(LabError):
+    """Another command is changing the lab right now."""
+
+
+_held = threading.local()  # the lab locks this thread holds: a nested call (up's own undo) re-enters
+
+
+@contextmanager
+def lab_lock(name: str, wait: float | None = None, busy: str = ""):
+    """Held while a command changes lab `name` (up, apply, repair, the supervisor's restarts), so
+    two never change it at once: a second `up` meanwhile would take the half-made lab for a
+    crash's leftover and clear it under the first, and the supervisor must not restart a daemon
+    that `apply` is replacing. One empty lock file per lab name, in the state root (a tmpfs).
+    `wait`: seconds to wait for it (None: not at all); then LabBusy, saying `busy`."""
+    held = _held.__dict__.setdefault("names", set())
+    if name in held:
+        yield
+        return
+    locks = paths.STATE_ROOT / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + (wait or 0)
+    with open(locks / f"{name}.lock", "w") as f:
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LabBusy(busy or f"lab {name} is being changed by another command right now: "
+                                  "try again when it is done") from None
+                time.sleep(0.2)
+        held.add(name)
+        try:
+            yield
+        finally:
+            held.discard(name)
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _changing(method):
+    """A LocalRuntime method that changes the lab named by its first argument: under its lock,
+    waiting for another change to finish (up to two minutes)."""
+    @functools.wraps(method)
+    def locked(self, lab_name: str, *args, **kwargs):
+        with lab_lock(lab_name, wait=120):
+            return method(self, lab_name, *args, **kwargs)
+    return locked
 
 
 class LocalRuntime(NodeQueries):
@@ -109,7 +160,9 @@ class LocalRuntime(NodeQueries):
         by default this process's)."""
         env = topology_env(topology) if env is None else env
         lab = load_lab(topology, name=name, env=env)
-        with _bringing_up(lab.name):
+        busy = (f"lab {lab.name} is being brought up by another command right now: wait for it "
+                "(`nhtb-lab inspect` lists it once it is up), or give this one another --name")
+        with lab_lock(lab.name, busy=busy):
             return self._up(lab, topology, env, progress, sa_timeout)
 
     def _up(self, lab: Lab, topology: str, env: dict[str, str], progress: Progress, sa_timeout: float) -> dict:
@@ -153,7 +206,7 @@ class LocalRuntime(NodeQueries):
                 converge.wait_for_bindings(lab, state, stand_ins, broken, progress)
             timings["total"] = round(time.monotonic() - t0, 2)
             state.timings = timings
-            lab_state.save(state)
+            daemons.start_supervisor(state)  # from now on a daemon that dies is started again
             return {"lab": state.as_dict(), "reused": False, "timings": timings}
         except BaseException:
             # Undo first: reporting may itself fail (the caller went away) and must not stop it.
@@ -199,6 +252,7 @@ class LocalRuntime(NodeQueries):
             write_file(ndir / f.name, f.text, secret=f.secret)
 
     # ---- apply ---------------------------------------------------------------------------------
+    @_changing
     def apply(self, lab_name: str, topology: str, progress: Progress = quiet, sa_timeout: float = 90,
               env: dict[str, str] | None = None) -> dict:
         """Apply a changed lab to the running one in place, as a commit on the devices would, from
@@ -256,6 +310,7 @@ class LocalRuntime(NodeQueries):
         return {"added": list(change.added), "removed": list(change.removed), "changed": report,
                 "vpns_up": up, "vpns_skipped": skipped, "timings": timings}
 
+    @_changing
     def set_lifetimes(self, lab_name: str, ike: int | None = None, ipsec: int | None = None,
                       progress: Progress = quiet, sa_timeout: float = 90) -> dict:
         """Shorten the running lab's SA lifetimes (None: the configs' own again) on every stand-in,
@@ -299,6 +354,7 @@ class LocalRuntime(NodeQueries):
             where = f"pid {pid}"
         return {"fault": fault, "node": node, "where": where, "what": injected.RUNTIME_FAULTS[fault]}
 
+    @_changing
     def repair(self, lab_name: str, progress: Progress = quiet, sa_timeout: float = 90) -> dict:
         """Undo every injected fault: links up and netem gone; a dead charon's stale SAs and
         policies flushed and charon started again with its connections and keys; a dead binder or
@@ -306,31 +362,12 @@ class LocalRuntime(NodeQueries):
         NHTB table waited for."""
         state = self._state(lab_name)
         lab = state.model()
-        stand_ins = self._stand_ins(lab)
         timings: dict[str, float] = {}
         done: list[str] = []
-        restarted: set[str] = set()
         with Phase("links", progress, timings):
             done += injected.restore_links(lab, state)
         with Phase("daemons", progress, timings):
-            for node, site in stand_ins.items():
-                ns = state.nodes[node]
-                if ns.charon_pid and not process.alive(ns.charon_pid):
-                    for what in ("state", "policy"):  # what the dead charon left: nobody keeps it now
-                        nsexec.run(ns.ns, ["ip", "xfrm", what, "flush"])
-                    sessions = daemons.start_charons(lab, state, [node])
-                    specs = binding_specs(lab, site)
-                    if specs:
-                        _install_traps(site, specs, sessions[node])
-                    done.append(f"charon restarted on {node}")
-                    restarted.add(node)
-                specs = binding_specs(lab, site)
-                if specs and not process.alive(ns.binder_pid):
-                    daemons.start_binder(state, node, specs)
-                    done.append(f"binder restarted on {node}")
-            if state.mgmtd_pid and not process.alive(state.mgmtd_pid):
-                daemons.start_mgmtd(state)
-                done.append("management daemon restarted")
+            restarted = self._restart_dead(lab, state, done)
         for line in done:
             progress("repair", line)
         # A restarted charon's peers still hold SAs with keys nobody has now: clear them; then bring
@@ -338,6 +375,48 @@ class LocalRuntime(NodeQueries):
         up, _ = self._renegotiate(lab, state, progress, timings, sa_timeout,
                                   clear={e.label for n in restarted for e in ends(lab.sites[n])}, only="not up")
         return {"repaired": done, "vpns_brought_up": up, "timings": timings}
+
+    def revive(self, lab_name: str, progress: Progress = quiet, sa_timeout: float = 30) -> dict:
+        """The supervisor's step, as Junos restarts a dead kmd: start again whatever daemon of the
+        lab died, and renegotiate the VPNs of a restarted charon (its peers' SAs cleared). Links
+        and netem are left as they are: a fault the user injected stays until `fault clear`."""
+        with lab_lock(lab_name):  # not waiting: a command changing the lab now is left alone
+            state = self._state(lab_name)
+            lab = state.model()
+            timings: dict[str, float] = {}
+            done: list[str] = []
+            restarted = self._restart_dead(lab, state, done)
+            for line in done:
+                progress("supervisor", line)
+            labels = {e.label for n in restarted for e in ends(lab.sites[n])}
+            up: list[str] = []
+            if labels:
+                up, _ = self._renegotiate(lab, state, progress, timings, sa_timeout, clear=labels, only=labels)
+            return {"restarted": done, "vpns_brought_up": up, "timings": timings}
+
+    def _restart_dead(self, lab: Lab, state: LabState, done: list[str]) -> set[str]:
+        """Start again every daemon of the lab that died (a dead charon's stale SAs and policies
+        flushed first); says what it did in `done`; returns the nodes whose charon it restarted."""
+        restarted: set[str] = set()
+        for node, site in self._stand_ins(lab).items():
+            ns = state.nodes[node]
+            if ns.charon_pid and not process.alive(ns.charon_pid):
+                for what in ("state", "policy"):  # what the dead charon left: nobody keeps it now
+                    nsexec.run(ns.ns, ["ip", "xfrm", what, "flush"])
+                sessions = daemons.start_charons(lab, state, [node])
+                specs = binding_specs(lab, site)
+                if specs:
+                    _install_traps(site, specs, sessions[node])
+                done.append(f"charon restarted on {node}")
+                restarted.add(node)
+            specs = binding_specs(lab, site)
+            if specs and ns.binder_pid and not process.alive(ns.binder_pid):
+                daemons.start_binder(state, node, specs)
+                done.append(f"binder restarted on {node}")
+        if state.mgmtd_pid and not process.alive(state.mgmtd_pid):
+            daemons.start_mgmtd(state)
+            done.append("management daemon restarted")
+        return restarted
 
     def _renegotiate(self, lab: Lab, state: LabState, progress: Progress, timings: dict[str, float],
                      sa_timeout: float, clear: set[str], only: set[str] | str | None) -> tuple[list[str], list[str]]:
@@ -388,6 +467,9 @@ class LocalRuntime(NodeQueries):
     def down(self, lab_name: str, namespaces: list[str] | None = None) -> list[str]:
         """Remove a lab entirely; returns what was removed (for the message)."""
         state = lab_state.read(lab_name)
+        if state is not None:  # first, and waited for: it finishes a restart it is in, recorded
+            daemons.stop_supervisor(state)
+            state = lab_state.read(lab_name)
         ns = set(namespaces or []) | {paths.mgmt_ns(lab_name)}
         provider, lab = self.provider, None
         if state is not None:
@@ -409,25 +491,6 @@ class LocalRuntime(NodeQueries):
             self.down(n)
         _remove_if_empty(paths.labs_dir())
         return names
-
-
-@contextmanager
-def _bringing_up(name: str):
-    """Held while lab `name` is brought up. A second `up` of the same name meanwhile (another
-    terminal, another process) is refused: it would take the half-made lab for a crash's leftover
-    and clear it under the first. One empty lock file per lab name, in the state root (a tmpfs)."""
-    locks = paths.STATE_ROOT / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    with open(locks / f"{name}.lock", "w") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LabError(f"lab {name} is being brought up by another command right now: wait for it "
-                           "(`nhtb-lab inspect` lists it once it is up), or give this one another --name") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _install_traps(site, specs: list[dict], session) -> None:

@@ -12,7 +12,7 @@ from ..errors import LabError
 from ..model.lab import Lab
 from ..model.mgmt import SSH_PORT, mgmt_plan
 from ..render.nftables import trace_table
-from . import charon, nsexec, paths, probes, state as lab_state, tcp
+from . import charon, nsexec, paths, probes, process, state as lab_state, tcp
 from .providers import for_state
 from .state import LabState, NodeState
 from .xfrm import netns_stats, xfrm
@@ -156,6 +156,11 @@ class NodeQueries:
     def charon_log(self, lab_name: str, node: str, lines: int | None = 50) -> str:
         self._ns(lab_name, node)
         return charon.log_tail(paths.charon_run(lab_name, node), lines)
+
+    def supervisor_log(self, lab_name: str, lines: int | None = None) -> str:
+        """What the lab's supervisor restarted, and when (supervisor.py)."""
+        self._state(lab_name)
+        return process.tail(paths.lab_dir(lab_name) / "supervisor.log", lines=lines)
 
     def nhtb(self, lab_name: str, node: str) -> list[dict]:
         """The node's NHTB table as its binder last wrote it (empty on a spoke, as on Westford)."""

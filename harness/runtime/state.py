@@ -30,6 +30,7 @@ class LabState:
     created: str
     nodes: dict[str, NodeState] = field(default_factory=dict)
     mgmtd_pid: int | None = None
+    supervisor_pid: int | None = None  # supervisor.py: restarts a daemon that dies
     vpns_up: list[str] = field(default_factory=list)
     vpns_skipped: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)

@@ -73,9 +73,9 @@ def test_two_labs_side_by_side(lab):
             assert a.vpn.name in established(lab.rt, other, a.site.name)
             assert a.vpn.name in established(lab.rt, lab.name, a.site.name)  # the first lab is untouched
         # The residue check sees a live lab (so its "nothing left" below can fail): a charon per
-        # site, a binder per hub and the management daemon.
+        # site, a binder per hub, the management daemon and the supervisor.
         hubs = [s for s in lab.model.sites.values() if s.is_hub]
-        assert len(lab.rt.residue(other)["processes"]) == len(lab.model.sites) + len(hubs) + 1
+        assert len(lab.rt.residue(other)["processes"]) == len(lab.model.sites) + len(hubs) + 2
         ns = {n["ns"] for s in lab.rt.labs() for n in s["nodes"].values()}
         assert all(f"{other}-{node}" in ns and f"{lab.name}-{node}" in ns for node in lab.model.nodes)
     finally:
