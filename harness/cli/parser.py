@@ -173,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser("show", help="Junos-style views of a node's live state")
     sh.add_argument("what", choices=["ike-security-associations", "ipsec-security-associations", "ipsec-statistics",
-                                     "next-hop-tunnels", "route"])
+                                     "next-hop-tunnels", "route", "nat-source-rules", "nat-destination-rules",
+                                     "nat-static-rules"])
     sh.add_argument("address", nargs="?", help="for `show route`")
     sh.add_argument("--node", default=None, help="the node (default: the lab's hub)")
     sh.add_argument("--name", help="lab name (default: the topology's)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..drivers import for_lab
 from ..errors import LabError
-from ..junos import as_data, ike, ipsec, kmd, nhtb, parse_any, route, stats
+from ..junos import as_data, ike, ipsec, kmd, nat, nhtb, parse_any, route, stats
 from ..junos.cli import CliError
 from ..junos.textreply import UnknownField
 from ..parse.statements import read_config
@@ -42,6 +42,10 @@ def cmd_show(args) -> int:
     elif args.what == "next-hop-tunnels":
         data = d.next_hop_tunnels()
         text = nhtb.text(data)
+    elif args.what.startswith("nat-"):  # nat-source-rules: `show security nat source rule all`
+        kind = args.what.split("-")[1]
+        data = d.nat_rules(kind)
+        text = nat.text(data, kind)
     else:  # route
         if not args.address:
             raise LabError("show route needs an address: nhtb-lab show route 192.168.168.10 --node corporate")

@@ -9,12 +9,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..junos.records import IkeSA, IpsecSA, IpsecStats, NhtbEntry, Route, RouteAnswer
+from ..junos.records import IkeSA, IpsecSA, IpsecStats, NatRule, NhtbEntry, Route, RouteAnswer
 
 if TYPE_CHECKING:
     from .nft_trace import TracedPacket
 
-__all__ = ["IkeSA", "IpsecSA", "IpsecStats", "NhtbEntry", "Route", "RouteAnswer", "PingResult", "InitiateResult",
+__all__ = ["IkeSA", "IpsecSA", "IpsecStats", "NatRule", "NhtbEntry", "Route", "RouteAnswer", "PingResult", "InitiateResult",
            "NodeDriver", "NotOffered"]
 
 
@@ -82,6 +82,11 @@ class NodeDriver(ABC):
                    ping_from: str | None = None, ping_to: str | None = None) -> list["TracedPacket"]:
         """Flow traceoptions with these packet filters for `duration` seconds, while the lab node
         `ping_from` pings `ping_to` (optional): the packets and the rule that decided each."""
+
+    def nat_rules(self, kind: str) -> list[NatRule]:
+        """`show security nat KIND rule all` (source, destination, static): the rules and their
+        translation hits."""
+        raise NotOffered(f"{self.node}: {type(self).__name__} does not show NAT rules")
 
     def tcp_open(self, to_node: str, address: str, port: int = 5002) -> bool:
         """From this host, whether a TCP connection to address:port (answered on host `to_node`)

@@ -10,10 +10,12 @@ from ..model.lab import Lab
 from ..model.ifnames import linux_ifname
 from ..render.binding import route_active
 from ..render.netplan import lab_plan
+from ..render.nftables import TABLE
 from ..render.strongswan import DH_GROUPS
 from . import nft_trace
-from .base import (InitiateResult, IkeSA, IpsecSA, IpsecStats, NhtbEntry, NodeDriver, PingResult, Route,
+from .base import (InitiateResult, IkeSA, IpsecSA, IpsecStats, NatRule, NhtbEntry, NodeDriver, PingResult, Route,
                    RouteAnswer)
+from .nat_counters import nat_rules
 from .nft_trace import TracedPacket
 
 # strongSwan's algorithm names -> Junos's.
@@ -126,6 +128,16 @@ class LinuxDriver(NodeDriver):
 
     def next_hop_tunnels(self) -> list[NhtbEntry]:
         return [NhtbEntry(e["next_hop"], e["interface"], e["vpn"], e["flag"]) for e in self.rt.nhtb(self.lab, self.node)]
+
+    def nat_rules(self, kind: str) -> list[NatRule]:
+        """The site's NAT rules as its config says them, with the translations its kernel counted
+        (the packet counters of their nftables rules: a NAT rule sees a connection's first packet only)."""
+        if self.site is None:
+            return []
+        res = self.rt.exec(self.lab, self.node, ["nft", "-j", "list", "table", "inet", TABLE])
+        if res["returncode"] != 0:
+            raise RuntimeError(f"{self.node}: nft list table failed: {res['stderr'].strip()}")
+        return nat_rules(self.site, kind, res["stdout"])
 
     def route_answer(self, address: str) -> RouteAnswer:
         """Junos's view of the node's kernel routes: device interface names, and a route via a next

@@ -5,6 +5,7 @@
     show security ipsec next-hop-tunnels
     show security ipsec statistics [index N]
     show route <prefix>
+    show security nat source | destination | static rule all
     show log kmd
     ping <host> [interface X] [count N]
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Protocol
 
-from . import ike, ipsec, kmd, nhtb, route, stats
+from . import ike, ipsec, kmd, nat, nhtb, route, stats
 from .records import IpsecStats, RouteAnswer
 from .textreply import check_layout
 from .xmlreply import to_json
@@ -29,6 +30,7 @@ TREE = {
         "security": {
             "ike": {"security-associations": {}},
             "ipsec": {"security-associations": {}, "next-hop-tunnels": {}, "statistics": {}},
+            "nat": {kind: {"rule": {}} for kind in ("source", "destination", "static")},
         },
         "route": {},
         "log": {"kmd": {}},
@@ -51,6 +53,7 @@ class Answers(Protocol):
     def next_hop_tunnels(self) -> list: ...
     def route_answer(self, address: str) -> RouteAnswer: ...
     def log(self, lines: int | None = 50) -> str: ...
+    def nat_rules(self, kind: str) -> list: ...
     def ping(self, address: str, count: int = 5, source: str | None = None): ...
 
 
@@ -162,6 +165,10 @@ def run(node: Answers, line: str, layout: str = "current") -> str:
             raise CliError("show route <destination>")
         answer = node.route_answer(cmd.args[0])
         return _shown(cmd, route.text(answer, layout), route.xml(answer))
+    if path[:3] == ("show", "security", "nat") and len(path) == 5:
+        if cmd.args != ["all"]:
+            raise CliError(f"{' '.join(path)} all (the stand-in shows every rule)")
+        return _shown(cmd, nat.text(node.nat_rules(path[3]), path[3]), None)
     if path == ("show", "log", "kmd"):
         return _shown(cmd, kmd.kmd(node.log(None)) + "\n", None)
     if path == ("ping",):

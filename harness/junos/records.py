@@ -132,3 +132,20 @@ class RouteAnswer:
     destinations: int
     active: int
     hidden: int
+
+
+@dataclass(frozen=True)
+class NatRule:
+    """A rule of `show security nat source | destination | static rule all`: what the config
+    says, and the translations the device counted."""
+
+    kind: str  # source / destination / static
+    name: str
+    rule_set: str
+    from_zone: str
+    to_zone: str  # source rules only ("" otherwise)
+    sources: tuple[tuple[str, str], ...]  # (first, last) address ranges; empty: any
+    destinations: tuple[tuple[str, str], ...]
+    destination_port: int | None
+    action: str  # interface / off / a pool's name; static: the host address
+    hits: int

@@ -6,12 +6,12 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..errors import ConfigError, Source
 from ..parse.statements import ParsedConfig
-from . import proposals as P
+from . import junos_nat, proposals as P
 from .reader import LIFETIME_SECONDS, TCP_MSS, Reader as _Reader, add_zone_interface, parse_ip as _ip, parse_number
 from .secrets import junos_secret
 from .site import (
     Dpd, IkeGateway, IkePolicy, IkeProposal, IpsecPolicy, IpsecProposal, NextHopTunnel, ProxyId,
-    SecurityPolicy, Site, SourceNat, StaticRoute, Unit, Vpn, Zone,
+    SecurityPolicy, Site, StaticRoute, Unit, Vpn, Zone,
 )
 from .emulation import esp_problem, group_problem, ike_problem
 
@@ -327,37 +327,6 @@ def _policies(r: _Reader) -> list[SecurityPolicy]:
     return out
 
 
-def _nat_rules(r: _Reader) -> list[SourceNat]:
-    """`security nat source rule-set`: from zone, to zone, and per rule (in order) the source
-    prefixes it matches and whether it translates to the egress interface (`source-nat interface`)
-    or not (`source-nat off`). Pools, other match conditions and interface contexts stay unread:
-    the stand-in does not emulate them."""
-    out: list[SourceNat] = []
-    sets: dict[str, Source] = {}
-    for (rs, _), st in r.cfg.match("security nat source rule-set * **"):
-        sets.setdefault(rs, st.source)
-    for rs, src in sets.items():
-        base = f"security nat source rule-set {rs}"
-        ends = {d: next((c[0] for c, _ in r.match(f"{base} {d} zone *")), None) for d in ("from", "to")}
-        if None in ends.values():
-            r.error(src, f"NAT rule-set {rs}: the stand-in emulates rule-sets from one zone to one zone "
-                         f"(from zone, to zone)")
-            continue
-        rules: dict[str, Source] = {}
-        for (rule, _), st in r.cfg.match(f"{base} rule * **"):
-            rules.setdefault(rule, st.source)
-        for rule, rsrc in rules.items():
-            action = [c[0] for c, _ in r.match(f"{base} rule {rule} then source-nat *")]
-            if action not in (["interface"], ["off"]):
-                continue  # a pool: not emulated (left unread, so reported)
-            nets = [_ip(r, c[0], st.source, IPv4Network) for c, st in r.match(f"{base} rule {rule} match source-address *")]
-            any_source = not nets or any(n is not None and n.prefixlen == 0 for n in nets)
-            out.append(SourceNat(f"rule-set {rs} rule {rule}", ends["from"], ends["to"],
-                                 () if any_source else tuple(n for n in nets if n is not None),
-                                 action == ["interface"], rsrc))
-    return out
-
-
 def build_junos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[Source, str]]]:
     """The Site a Junos config describes, and warnings for statements the stand-in does not emulate.
     Raises ConfigError (every problem, each with file:line) when the config is not usable."""
@@ -369,7 +338,8 @@ def build_junos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[Sou
     site = Site(
         name=name, os="junos", file=cfg.file, hostname=hostname, units=_units(r), zones=_zones(r),
         policies=_policies(r), routes=_routes(r), ike_policies=_ike_policies(r), gateways=_gateways(r),
-        ipsec_policies=_ipsec_policies(r), vpns=_vpns(r), tcp_mss=mss, nat_rules=_nat_rules(r),
+        ipsec_policies=_ipsec_policies(r), vpns=_vpns(r), tcp_mss=mss, nat_rules=junos_nat.source_rules(r),
+        destination_nat=junos_nat.destination_rules(r), static_nat=junos_nat.static_rules(r),
     )
     if r.problems:
         raise ConfigError(r.problems)

@@ -10,6 +10,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Literal
 
 from ..errors import Source
+from .nat import DestinationNat, SourceNat, StaticNat
 
 OS = Literal["junos", "screenos"]
 
@@ -101,20 +102,6 @@ class SecurityPolicy:
 
 
 @dataclass(frozen=True)
-class SourceNat:
-    """Source NAT as the stand-in does it: traffic from one zone to another, from these prefixes
-    (empty: any), leaves with the egress interface's address (Junos `source-nat interface`,
-    ScreenOS `nat src`), or explicitly without NAT (`source-nat off`). First match wins."""
-
-    name: str  # "policy P" (policy NAT) or "rule-set RS rule R"
-    from_zone: str
-    to_zone: str
-    sources: tuple[IPv4Network, ...]
-    translate: bool  # False: `source-nat off`
-    source: Source
-
-
-@dataclass(frozen=True)
 class StaticRoute:
     prefix: IPv4Network
     next_hop: IPv4Address | None
@@ -196,6 +183,8 @@ class Site:
     vpns: dict[str, Vpn]
     tcp_mss: int | None
     nat_rules: list[SourceNat] = field(default_factory=list)  # `security nat source rule-set` (Junos)
+    destination_nat: list[DestinationNat] = field(default_factory=list)  # `security nat destination`
+    static_nat: list[StaticNat] = field(default_factory=list)  # `security nat static`
 
     # Derived views (no state of their own).
     def source_nat(self) -> list[SourceNat]:

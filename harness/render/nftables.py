@@ -3,8 +3,10 @@
 - zones are sets of interface names; host-inbound services are the input chain;
 - security policies are per zone-pair chains in config order, first match wins, default deny
   (intra-zone too, as on SRX); replies pass through conntrack as SRX sessions do;
-- `source-nat interface` is masquerade on the egress zone; `tcp-mss ipsec-vpn` clamps SYNs
-  in and out of the tunnel units.
+- NAT in Junos's order: static and destination NAT in prerouting (before the policies, which
+  see the translated destination, as on SRX), a static rule's reverse then source NAT in
+  postrouting (`interface` is masquerade, a pool is snat to its range, `off` accepts);
+- `tcp-mss ipsec-vpn` clamps SYNs in and out of the tunnel units.
 Every rule counts and carries the policy's name and file:line, so counters name their source.
 """
 from __future__ import annotations
@@ -115,18 +117,7 @@ def ruleset(site: Site) -> str:
         out += [f"        {_policy_rule(site, p)}" for p in pols]
         out.append("    }")
 
-    nat = site.source_nat()
-    if nat:
-        # In order, first match wins: `source-nat off` accepts (no translation) before later rules.
-        out += ["", "    chain srcnat {", "        type nat hook postrouting priority srcnat; policy accept;"]
-        for n in nat:
-            nets = ", ".join(map(str, n.sources))
-            match = (f"ip saddr {{ {nets} }} " if len(n.sources) > 1 else f"ip saddr {nets} ") if n.sources else ""
-            verdict = "masquerade" if n.translate else "accept"
-            what = "source-nat interface" if n.translate else "source-nat off"
-            out.append(f"        iifname @zone_{_ident(n.from_zone)} oifname @zone_{_ident(n.to_zone)} {match}counter "
-                       f"{verdict} {_comment(f'{n.name}: {what} ({n.source})')}")
-        out.append("    }")
+    out += _nat_chains(site)
 
     if site.tcp_mss and tunnels:
         m = site.tcp_mss
@@ -141,6 +132,49 @@ def ruleset(site: Site) -> str:
 # ---- flow traceoptions ----------------------------------------------------------------------
 TRACE_TABLE = "nhtb_trace"
 # Filter terms, as `set security flow traceoptions packet-filter NAME <term> <value>` names them.
+def _set(nets) -> str:
+    nets = [str(n) for n in nets]
+    return nets[0] if len(nets) == 1 else "{ " + ", ".join(nets) + " }"
+
+
+def _nat_chains(site: Site) -> list[str]:
+    """The NAT chains, rules in the order they apply, first match wins (an `off` rule accepts,
+    which ends NAT for the packet without translating it)."""
+    out: list[str] = []
+    inbound = []
+    for n in site.static_nat:
+        inbound.append(f"iifname @zone_{_ident(n.from_zone)} ip daddr {n.destination.network_address} counter "
+                       f"dnat ip to {n.prefix.network_address} {_comment(f'static {n.name} ({n.source})')}")
+    for n in site.destination_nat:
+        match = f"ip saddr {_set(n.sources)} " if n.sources else ""
+        match += f"ip daddr {_set([n.destination])} "
+        if n.port:
+            match += f"meta l4proto {{ tcp, udp }} th dport {n.port} "
+        verdict = "accept" if n.pool is None else \
+            f"dnat ip to {n.pool.text()}" + (f":{n.pool.port}" if n.pool.port else "")
+        what = "off" if n.pool is None else f"pool {n.pool.name}"
+        inbound.append(f"iifname @zone_{_ident(n.from_zone)} {match}counter {verdict} "
+                       f"{_comment(f'destination {n.name}: {what} ({n.source})')}")
+    if inbound:
+        out += ["", "    chain dstnat {", "        type nat hook prerouting priority dstnat; policy accept;"]
+        out += [f"        {line}" for line in inbound] + ["    }"]
+    outbound = []
+    for n in site.static_nat:  # the reverse of a static rule wins over source NAT (Junos's order)
+        outbound.append(f"oifname @zone_{_ident(n.from_zone)} ip saddr {n.prefix.network_address} counter "
+                        f"snat ip to {n.destination.network_address} {_comment(f'static {n.name} reverse ({n.source})')}")
+    for n in site.source_nat():
+        match = f"ip saddr {_set(n.sources)} " if n.sources else ""
+        match += f"ip daddr {_set(n.destinations)} " if n.destinations else ""
+        verdict = ("accept" if not n.translate else f"snat ip to {n.pool.text()}" if n.pool else "masquerade")
+        what = f"source-nat pool {n.action}" if n.pool else f"source-nat {n.action}"
+        outbound.append(f"iifname @zone_{_ident(n.from_zone)} oifname @zone_{_ident(n.to_zone)} {match}counter "
+                        f"{verdict} {_comment(f'{n.name}: {what} ({n.source})')}")
+    if outbound:
+        out += ["", "    chain srcnat {", "        type nat hook postrouting priority srcnat; policy accept;"]
+        out += [f"        {line}" for line in outbound] + ["    }"]
+    return out
+
+
 TRACE_TERMS = ("source-prefix", "destination-prefix", "protocol", "source-port", "destination-port", "interface")
 _PROTOCOLS = {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "esp": "esp", "1": "icmp", "6": "tcp", "17": "udp", "50": "esp"}
 

@@ -114,9 +114,11 @@ class NodeQueries:
         return {"lines": lines, "ping": ping}
 
     def tcp_handshake(self, lab_name: str, src: str, dst: str, address: str, port: int = 5002,
-                      timeout: float = 8.0) -> dict:
-        """Whether a TCP connection from node `src` to address:port (answered in node `dst`) opens."""
-        return tcp.handshake(self._ns(lab_name, src), self._ns(lab_name, dst), address, port, timeout)
+                      timeout: float = 8.0, listen_port: int | None = None, source: str | None = None) -> dict:
+        """Whether a TCP connection from node `src` to address:port (answered in node `dst`, at
+        `listen_port` where destination NAT changes the port) opens, and whom `dst` saw it from."""
+        return tcp.handshake(self._ns(lab_name, src), self._ns(lab_name, dst), address, port, timeout,
+                             listen_port, source)
 
     def tcp_hold(self, lab_name: str, pairs: list[list[str]], port: int = 5003, seconds: float = 10.0) -> dict:
         """One TCP connection per (src node, dst node, address) held for `seconds`, a byte echoed

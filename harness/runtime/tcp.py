@@ -42,16 +42,24 @@ def _client(ns: str) -> socket.socket:
         return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 
 
-def handshake(src_ns: str, dst_ns: str, address: str, port: int, timeout: float = 3.0) -> dict:
-    """Whether a TCP connection from `src_ns` to address:port (listened on in `dst_ns`) opens."""
-    listener = _listener(dst_ns, port)
+def handshake(src_ns: str, dst_ns: str, address: str, port: int, timeout: float = 3.0,
+              listen_port: int | None = None, source: str | None = None) -> dict:
+    """Whether a TCP connection from `src_ns` (bound to `source`, if given) to address:port,
+    listened on in `dst_ns` at `listen_port` (default: `port`; another one where destination NAT
+    changes it), opens; and the address the listener saw it come from (source NAT shows there)."""
+    listener = _listener(dst_ns, listen_port or port)
     client = _client(src_ns)
     try:
         client.settimeout(timeout)
+        if source:
+            client.bind((source, 0))
         client.connect((address, port))
-        return {"connected": True, "error": None}
+        listener.settimeout(timeout)
+        conn, peer = listener.accept()
+        conn.close()
+        return {"connected": True, "error": None, "seen_from": peer[0]}
     except OSError as e:
-        return {"connected": False, "error": str(e) or type(e).__name__}
+        return {"connected": False, "error": str(e) or type(e).__name__, "seen_from": None}
     finally:
         client.close()
         listener.close()

@@ -33,6 +33,9 @@ CLI_RENAMED = {"src-nat-rule-match": "match", "dest-nat-rule-match": "match", "s
 CLI_POSITIONAL = {
     ("address", "ip-prefix"), ("pool", "pool-name"), ("preference", "metric-value"), ("metric", "metric-value"),
     ("tag", "metric-value"), ("default-policy", "default-action"), ("as-path", "path"),
+    # NAT: `pool P address 10.0.0.1/32 port 80`, `address A to B`, `match destination-address A`,
+    # `then static-nat prefix B` (the other leaves of the container may follow the value).
+    ("address", "ipaddr"), ("to", "ipaddr"), ("destination-address", "dst-addr"), ("prefix", "addr-prefix"),
 }
 _DATA = {"container", "list", "leaf", "leaf-list"}
 _TOKEN = re.compile(r'''\s+|//[^\n]*|/\*.*?\*/|"((?:\\.|[^"\\])*)"|'([^']*)'|([{};+])|([^\s{};"']+)''', re.S)
@@ -123,7 +126,7 @@ class Schema:
                         out.append(("key", c, 0))
                 elif c[0] == "leaf" and (state[1] and state[1][1], c[1]) in CLI_POSITIONAL:
                     if self._value_ok(c, word):
-                        out.append(("done",))
+                        out += [("done",), ("node", state[1])]  # then, maybe, the container's other leaves
                 elif keyword and name == word:
                     t = _sub(c[2], "type")
                     out.append(("node", c) if c[0] == "container" else

@@ -109,9 +109,9 @@ def test_real_statements_the_stand_in_does_not_emulate_are_not_emulated_at_their
     path = lab_copy.parents[1] / "lab" / "corporate.junos"
     edit(path, "gateway westford-gate {", "gateway westford-gate {\n            dead-peer-detection { always-send; }")
     edit(path, "vpn westford-vpn {", "vpn westford-vpn {\n            vpn-monitor;")
-    # The builder reads source NAT rule-sets (from zone, to zone, source-address, interface/off);
-    # a pool is not emulated.
-    edit(path, "    flow {", "    nat {\n        source {\n            pool p1 { address { 5.5.5.5/32; } }\n"
+    # The builder reads source NAT rule-sets and their pools; a pool's port option is not emulated.
+    edit(path, "    flow {", "    nat {\n        source {\n            pool p1 { address { 5.5.5.5/32; }\n"
+         "                port no-translation; }\n"
          "            rule-set rs1 { from zone trust; to zone untrust;\n"
          "                rule r1 { match { source-address 10.10.10.0/24; } then { source-nat { pool { p1; } } } } }\n"
          "        }\n    }\n    flow {")
@@ -120,8 +120,7 @@ def test_real_statements_the_stand_in_does_not_emulate_are_not_emulated_at_their
     expected = {  # statement -> its line in the edited file
         "security ike gateway westford-gate dead-peer-detection always-send": _line_of(path, "dead-peer-detection"),
         "security ipsec vpn westford-vpn vpn-monitor": _line_of(path, "vpn-monitor;"),
-        "security nat source pool p1 address 5.5.5.5/32": _line_of(path, "pool p1 {"),
-        "security nat source rule-set rs1 rule r1 then source-nat pool p1": _line_of(path, "source-nat { pool { p1; }"),
+        "security nat source pool p1 port no-translation": _line_of(path, "port no-translation;"),
         "protocols ospf area 0.0.0.0 interface st0.0": _line_of(path, "interface st0.0;", after="area 0.0.0.0"),
     }
     entries = classify(load_junos(path), "junos")
@@ -132,6 +131,8 @@ def test_real_statements_the_stand_in_does_not_emulate_are_not_emulated_at_their
     by_text = {e.statement: e.class_ for e in entries}
     assert by_text["security nat source rule-set rs1 from zone trust"] == "emulated"
     assert by_text["security nat source rule-set rs1 rule r1 match source-address 10.10.10.0/24"] == "emulated"
+    assert by_text["security nat source rule-set rs1 rule r1 then source-nat pool p1"] == "emulated"
+    assert by_text["security nat source pool p1 address 5.5.5.5/32"] == "emulated"
     assert counts(entries)["invalid"] == 0
 
 
