@@ -8,6 +8,7 @@ from ..files import write_file
 from ..model.lab import Lab
 from ..model.ledger import Entry, as_records, counts, lab_ledger
 from ..model.preflight import Finding, preflight
+from ..runtime import clabernetes
 from ..runtime.provider import is_device
 from ..render.bundle import render_node
 from ..files import prepare_out_dir
@@ -58,6 +59,17 @@ def ledger_problems(lab: Lab, ledger: dict) -> tuple[list[Entry], list[Entry]]:
     return errors, warnings
 
 
+def _print_capacity(lab: Lab) -> None:
+    """How many vSRX nodes this machine holds, and clabernetes when the topology has more."""
+    devices = [n for n in lab.nodes if is_device(lab, n)]
+    fits = clabernetes.capacity()
+    line = (f"this machine holds {fits} vSRX node(s) ({clabernetes.VSRX_MEMORY_GB} GB and {clabernetes.VSRX_CPUS} "
+            f"vCPUs each); the topology has {len(devices)}")
+    if len(devices) > fits:
+        line += ": more than fit here, run it on clabernetes (`up --runtime clabernetes --dry-run` shows the resources)"
+    out.print(line, soft_wrap=True)
+
+
 def cmd_check(args) -> int:
     lab = load(args)
     ledger = lab_ledger(lab)
@@ -81,6 +93,7 @@ def cmd_check(args) -> int:
         warn_lab(lab)
         print_listing(Listing(f"lab {lab.name} ({lab.topology.file})",
                               columns("node", "kind", "role", "config", "public address"), node_rows(lab)), args.format)
+        _print_capacity(lab)
         findings = preflight(lab)
         for f in findings:
             err.print(f"pre-flight: {f}", soft_wrap=True)

@@ -50,9 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="write into --out even when it is not empty")
 
     u = sub.add_parser("up", help="bring the lab up (natively, or in the lab VM where the kernel lacks IPsec)")
-    u.add_argument("--runtime", choices=["auto", "native", "vm", "containerlab"], default=os.environ.get("NHTB_RUNTIME", "auto"))
+    u.add_argument("--runtime", choices=["auto", "native", "vm", "containerlab", "clabernetes"],
+                   default=os.environ.get("NHTB_RUNTIME", "auto"))
     u.add_argument("--dry-run", action="store_true", help="with --runtime containerlab: list the commands and "
-                   "readiness steps it would run, run nothing")
+                   "readiness steps it would run; with --runtime clabernetes: print the Kubernetes resources "
+                   "(keys redacted); run nothing")
     u.add_argument("--name", help="lab name (default: the topology's); namespaces are <name>-<node>")
 
     d = sub.add_parser("down", help="destroy a lab (every namespace, process and file of it)")

@@ -1,0 +1,98 @@
+"""The clabernetes runtime's resources against clabernetes' own oracles in ../shared (read in
+place, never copied): the Topology validates against the CRD's OpenAPI schema, and for
+clabverter's own example topology the resources carry what clabverter made of it (the same
+containerlab definition, connectivity, naming and expose settings). Configs go into ConfigMaps
+named and keyed as clabverter's template names them, mounted where the topology names them;
+the printed manifest never shows a key."""
+from __future__ import annotations
+
+import jsonschema
+import pytest
+import yaml
+
+from harness.cli import main
+from harness.runtime import clabernetes
+
+from ..conftest import TOPOLOGIES, shared_oracle
+
+VSRX = TOPOLOGIES / "three-site-vsrx.clab.yml"
+CRD = "schemas/clabernetes/clabernetes.containerlab.dev_topologies.yaml"
+EXAMPLE = "schemas/clabernetes/clabverter-example"
+
+
+def crd_schema() -> dict:
+    crd = yaml.safe_load(shared_oracle(CRD).read_text())
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == clabernetes.API.split("/")[1]]
+    assert crd["spec"]["group"] == clabernetes.API.split("/")[0] and crd["spec"]["names"]["kind"] == "Topology"
+    return version["schema"]["openAPIV3Schema"]
+
+
+def by_kind(docs: list[dict], kind: str) -> list[dict]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def test_the_topology_resource_validates_against_clabernetes_crd():
+    (topo,) = by_kind(clabernetes.resources("nhtb-vsrx", VSRX, {}), "Topology")
+    jsonschema.validate(topo, crd_schema())
+    broken = {**topo, "spec": {**topo["spec"], "naming": "sideways"}}  # the schema is a real check
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, crd_schema())
+
+
+def test_clabverters_example_converts_to_what_clabverter_made():
+    folder = shared_oracle(EXAMPLE)
+    golden = yaml.safe_load((folder / "10-topology.clabverter-basic.yaml").read_text())
+    (ours,) = by_kind(clabernetes.resources("clabverter-basic", folder / "basic_clab.yaml", {}), "Topology")
+    assert (ours["apiVersion"], ours["kind"], ours["metadata"]["name"]) == \
+        (golden["apiVersion"], golden["kind"], golden["metadata"]["name"])
+    assert yaml.safe_load(ours["spec"]["definition"]["containerlab"]) == \
+        yaml.safe_load(golden["spec"]["definition"]["containerlab"])
+    for key in ("connectivity", "naming"):
+        assert ours["spec"][key] == golden["spec"][key]
+    for key, value in ours["spec"]["expose"].items():
+        assert golden["spec"]["expose"][key] == value
+    jsonschema.validate(ours, crd_schema())
+
+
+def test_every_startup_config_is_a_config_map_mounted_where_the_topology_names_it():
+    docs = clabernetes.resources("nhtb-vsrx", VSRX, {})
+    (topo,) = by_kind(docs, "Topology")
+    definition = yaml.safe_load(topo["spec"]["definition"]["containerlab"])
+    maps = {m["metadata"]["name"]: m for m in by_kind(docs, "ConfigMap")}
+    mounted = topo["spec"]["deployment"]["filesFromConfigMap"]
+    with_config = {n for n, s in definition["topology"]["nodes"].items() if s.get("startup-config")}
+    assert set(mounted) == with_config == {"corporate", "westford", "sunnyvale"}
+    for node, (entry,) in mounted.items():
+        path = definition["topology"]["nodes"][node]["startup-config"]
+        assert entry == {"filePath": path, "configMapName": f"nhtb-vsrx-{node}-startup-config",
+                         "configMapPath": "startup-config", "mode": "read"}
+        assert maps[entry["configMapName"]]["data"]["startup-config"] == (VSRX.parent / path).read_text()
+    assert {d["metadata"]["namespace"] for d in docs if d["kind"] != "Namespace"} == {"nhtb-vsrx"}
+    # The launcher pods do not see the user's environment: the topology's variables are expanded.
+    assert "${" not in topo["spec"]["definition"]["containerlab"]
+
+
+def test_the_user_environment_fills_the_topology_variables():
+    (topo,) = by_kind(clabernetes.resources("x", VSRX, {"NHTB_VSRX_IMAGE": "registry.example/vsrx:24.4"}), "Topology")
+    assert "image: registry.example/vsrx:24.4" in topo["spec"]["definition"]["containerlab"]
+    assert yaml.safe_load(topo["spec"]["definition"]["containerlab"])["name"] == "x"  # the lab's --name
+
+
+def test_the_dry_run_prints_the_resources_without_a_key_and_names_the_stand_in(capsys):
+    assert main(["-t", str(VSRX), "up", "--runtime", "clabernetes", "--dry-run"]) == 0
+    printed = capsys.readouterr()
+    docs = list(yaml.safe_load_all(printed.out))
+    assert [d["kind"] for d in docs] == ["Namespace", "ConfigMap", "ConfigMap", "ConfigMap", "Topology"]
+    assert "$9$" not in printed.out and "<redacted>" in printed.out
+    assert "sunnyvale: a stand-in site" in printed.err
+
+
+def test_up_refuses_a_topology_with_a_stand_in_site(capsys):
+    assert main(["-t", str(VSRX), "up", "--runtime", "clabernetes"]) == 1
+    assert "sunnyvale would be a stand-in" in capsys.readouterr().err
+
+
+def test_capacity_is_whichever_runs_out_first():
+    assert clabernetes.capacity(memory_gb=23, cpus=2) == 1
+    assert clabernetes.capacity(memory_gb=64, cpus=32) == 16
+    assert clabernetes.capacity(memory_gb=3.9, cpus=8) == 0
