@@ -62,6 +62,8 @@ def ledger_problems(lab: Lab, ledger: dict) -> tuple[list[Entry], list[Entry]]:
 def _print_capacity(lab: Lab) -> None:
     """How many vSRX nodes this machine holds, and clabernetes when the topology has more."""
     devices = [n for n in lab.nodes if is_device(lab, n)]
+    if not devices:
+        return  # stand-ins are namespaces: a few MB each (the README's scale table)
     fits = clabernetes.capacity()
     line = (f"this machine holds {fits} vSRX node(s) ({clabernetes.VSRX_MEMORY_GB} GB and {clabernetes.VSRX_CPUS} "
             f"vCPUs each); the topology has {len(devices)}")

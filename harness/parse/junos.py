@@ -20,6 +20,8 @@ from ..errors import ConfigError, Source
 from .statements import ParsedConfig, Statement, StatementList, read_config
 
 SET_COMMANDS = {"set", "delete", "deactivate", "activate", "edit", "exit", "up", "top"}
+# Containers that mean something by being there: a `delete` under one leaves it (see StatementList).
+PRESENCE = (("then", "permit"), ("dead-peer-detection",))
 MAX_DEPTH = 64  # real configs nest about 8 deep
 MAX_EXPANSION = 10_000  # statements one line's `[ ]` lists may stand for
 MAX_WORDS = 256  # words in one statement's path: `edit` and blocks make paths, real ones have ~15
@@ -87,7 +89,7 @@ class _Builder:
 
     def __init__(self, file: str):
         self.file = file
-        self.statements = StatementList(file)
+        self.statements = StatementList(file, presence=PRESENCE)
         self.seen: set[Statement] = set()  # a `[ a a ]` list or an empty container adds one statement once
         self.inactive_prefixes: dict[tuple[str, ...], Source] = {}
 

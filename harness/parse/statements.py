@@ -31,10 +31,13 @@ class StatementList:
     """Statements in file order with `delete`/`unset` of a prefix, in linear time: a delete only
     records where it happened; `live()` drops, in one pass, what a later delete covered."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, presence: tuple[tuple[str, ...], ...] = ()):
         self.file = file
         self.added: list[Statement] = []
         self._deleted: dict[tuple[str, ...], int] = {}  # prefix -> statements added before its last delete
+        # Containers whose mere presence means something (Junos `then permit`): deleting what is
+        # under one leaves it, as the device does (`delete ... then permit source-nat` still permits).
+        self.presence = presence
 
     def __len__(self) -> int:
         return len(self.added)
@@ -50,7 +53,17 @@ class StatementList:
     def live(self) -> list[Statement]:
         if not self._deleted:
             return list(self.added)
-        return [st for i, st in enumerate(self.added) if not self._covered(st, i)]
+        out = [(i, st) for i, st in enumerate(self.added) if not self._covered(st, i)]
+        kept = {st.words for _, st in out}
+        for prefix in self._deleted:
+            parent = prefix[:-1]
+            if not any(len(parent) >= len(p) and parent[-len(p):] == p for p in self.presence):
+                continue
+            under = [(i, st) for i, st in enumerate(self.added) if st.words[:len(parent)] == parent]
+            if under and not any(w[:len(parent)] == parent for w in kept):
+                out.append((under[0][0], Statement(parent, under[0][1].source)))  # what the delete left
+                kept.add(parent)
+        return [st for _, st in sorted(out, key=lambda x: x[0])]
 
     def _covered(self, st: Statement, index: int) -> bool:
         return any(self._deleted.get(st.words[:k], -1) > index for k in range(len(st.words) + 1))

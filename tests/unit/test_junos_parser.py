@@ -69,6 +69,22 @@ def test_inactive_and_deactivate_drop_the_subtree():
     assert [s.words[1] for s in setform.statements] == ["ge-0/0/2"]
 
 
+def test_a_delete_under_a_presence_container_leaves_it_as_junos_does():
+    """`delete ... then permit source-nat` on an SRX leaves `then permit;` (the policy still
+    permits); deleting the whole `then permit` or the policy leaves nothing of it."""
+    base = ("set security policies from-zone trust to-zone untrust policy p match source-address any\n"
+            "set security policies from-zone trust to-zone untrust policy p then permit source-nat interface\n")
+    words = lambda text: [" ".join(s.words[8:]) for s in parse_junos(text, "s.conf").statements]  # noqa: E731
+    assert words(base + "delete security policies from-zone trust to-zone untrust policy p then permit source-nat\n") \
+        == ["match source-address any", "then permit"]
+    assert words(base + "delete security policies from-zone trust to-zone untrust policy p then permit\n") \
+        == ["match source-address any"]
+    assert words(base + "delete security policies from-zone trust to-zone untrust policy p\n") == []
+    dpd = "set security ike gateway g dead-peer-detection interval 10\n"
+    assert [" ".join(s.words) for s in parse_junos(dpd + "delete security ike gateway g dead-peer-detection interval\n",
+                                                   "s.conf").statements] == ["security ike gateway g dead-peer-detection"]
+
+
 @pytest.mark.parametrize("text,line,message", [
     ("interfaces {\n  ge-0/0/0 {\n    unit 0;\n", 2, "unclosed '{'"),
     ("interfaces {\n}\n}\n", 3, "'}' without a matching '{'"),
