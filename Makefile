@@ -6,13 +6,17 @@ NHTB    := $(VENV)/bin/nhtb-lab
 TOPO    ?= topologies/three-site.clab.yml
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap test unit check lab-up verify lab-down clean
+.PHONY: bootstrap test test-native unit check lab-up verify lab-down clean
 
 bootstrap:
 	@NHTB_VENV=$(VENV) scripts/bootstrap
 
 test: bootstrap
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The integration tests on the native path (no VM, no agent), run inside a lab VM's guest kernel.
+test-native: bootstrap
+	$(PY) scripts/test_native.py $(NATIVE_ARGS)
 
 unit: bootstrap
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

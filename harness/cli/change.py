@@ -68,8 +68,10 @@ def _runtime_fault(args) -> int:
             raise LabError(f"fault inject needs a fault: {', '.join(RUNTIME_FAULTS)}")
         target(model, args.fault, args.node)  # refused here, before the lab is touched
         r = rt.inject(name, args.fault, node=args.node, loss=args.loss, delay_ms=args.delay)
+        undo = ("the lab's supervisor starts it again within a second (`nhtb-lab log supervisor`)"
+                if r["fault"].startswith("kill-") else "`nhtb-lab fault clear` undoes it")
         out.print(f"injected {r['fault']}" + (f" on {r['node']}" if r["node"] else "") + f" ({r['where']}): {r['what']}; "
-                  "`nhtb-lab fault clear` undoes it", markup=False)
+                  + undo, markup=False)
         return 0
     r = rt.repair(name, progress=ProgressPrinter())
     out.print(f"lab {name} repaired: " + ("; ".join(r["repaired"]) or "nothing was broken")

@@ -69,6 +69,9 @@ def _print_capacity(lab: Lab) -> None:
             f"vCPUs each); the topology has {len(devices)}")
     if len(devices) > fits:
         line += ": more than fit here, run it on clabernetes (`up --runtime clabernetes --dry-run` shows the resources)"
+        standins = clabernetes.stand_ins(lab)
+        if standins:
+            line += f"; its stand-in site(s) {', '.join(standins)} cannot run there: make them vSRX nodes first"
     out.print(line, soft_wrap=True)
 
 

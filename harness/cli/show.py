@@ -6,6 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..drivers import for_lab
+from ..drivers.base import NotOffered
 from ..errors import LabError
 from ..junos import as_data, ike, ipsec, kmd, nat, nhtb, parse_any, route, stats
 from ..junos.cli import CliError
@@ -44,7 +45,10 @@ def cmd_show(args) -> int:
         text = nhtb.text(data)
     elif args.what.startswith("nat-"):  # nat-source-rules: `show security nat source rule all`
         kind = args.what.split("-")[1]
-        data = d.nat_rules(kind)
+        try:
+            data = d.nat_rules(kind)
+        except NotOffered as e:
+            raise LabError(str(e)) from None
         text = nat.text(data, kind)
     else:  # route
         if not args.address:

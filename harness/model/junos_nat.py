@@ -20,7 +20,7 @@ def _pools(r: Reader, kind: str) -> dict[str, NatPool]:
     for (name, rest), st in r.cfg.match(f"security nat {kind} pool * address **"):
         words = rest.split()
         port = None
-        if len(words) >= 3 and words[-2] == "port":
+        if len(words) >= 3 and words[-2] == "port" and kind == "destination":  # a source pool has none
             port = parse_number(r, words[-1], st.source, "NAT pool port", PORT)
             words = words[:-2]
         if name in out or len(words) not in (1, 3) or (len(words) == 3 and words[1] != "to"):

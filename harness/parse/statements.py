@@ -55,14 +55,17 @@ class StatementList:
             return list(self.added)
         out = [(i, st) for i, st in enumerate(self.added) if not self._covered(st, i)]
         kept = {st.words for _, st in out}
-        for prefix in self._deleted:
-            parent = prefix[:-1]
-            if not any(len(parent) >= len(p) and parent[-len(p):] == p for p in self.presence):
-                continue
-            under = [(i, st) for i, st in enumerate(self.added) if st.words[:len(parent)] == parent]
-            if under and not any(w[:len(parent)] == parent for w in kept):
-                out.append((under[0][0], Statement(parent, under[0][1].source)))  # what the delete left
-                kept.add(parent)
+        for prefix, at in self._deleted.items():
+            for k in range(len(prefix) - 1, 0, -1):  # every container above what was deleted
+                parent = prefix[:k]
+                if not any(len(parent) >= len(p) and parent[-len(p):] == p for p in self.presence):
+                    continue
+                if any(self._deleted.get(parent[:j], -1) >= at for j in range(len(parent) + 1)):
+                    continue  # deleted itself, then or later
+                under = [(i, st) for i, st in enumerate(self.added) if st.words[:len(parent)] == parent]
+                if under and not any(w[:len(parent)] == parent for w in kept):
+                    out.append((under[0][0], Statement(parent, under[0][1].source)))  # what the delete left
+                    kept.add(parent)
         return [st for _, st in sorted(out, key=lambda x: x[0])]
 
     def _covered(self, st: Statement, index: int) -> bool:

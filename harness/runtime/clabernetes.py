@@ -76,7 +76,12 @@ _Dumper.add_representer(str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:
 
 
 def manifest(docs: list[dict], reveal: bool = False) -> str:
-    """The resources as one YAML stream; keys redacted unless `reveal` (what kubectl is given)."""
+    """The resources as one YAML stream; keys redacted unless `reveal` (what kubectl is given).
+    The configs are redacted before they are written as YAML: a line YAML cannot keep in a block
+    (trailing blanks) is written quoted and escaped, where a key would no longer look like one."""
+    if not reveal:
+        docs = [{**d, "data": {k: redact(v) for k, v in d["data"].items()}} if d["kind"] == "ConfigMap" else d
+                for d in docs]
     text = yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False)
     return text if reveal else redact(text)
 

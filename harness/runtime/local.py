@@ -469,7 +469,9 @@ class LocalRuntime(NodeQueries):
         state = lab_state.read(lab_name)
         if state is not None:  # first, and waited for: it finishes a restart it is in, recorded
             daemons.stop_supervisor(state)
-            state = lab_state.read(lab_name)
+            state = lab_state.read(lab_name)  # with whatever it restarted meanwhile
+            if state is not None:
+                state.supervisor_pid = None  # stopped above: its pid may be another process's by now
         ns = set(namespaces or []) | {paths.mgmt_ns(lab_name)}
         provider, lab = self.provider, None
         if state is not None:

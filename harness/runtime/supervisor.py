@@ -1,12 +1,14 @@
 """The lab's supervisor, as Junos restarts a dead kmd: one process per lab that watches the lab's
 daemons (each stand-in's charon, the hub's binder, the management daemon) and starts again one
-that died (`LocalRuntime.revive`), logging what it did in the lab's `supervisor.log`.
+that died (`LocalRuntime.revive`), logging what it did in the lab's `supervisor.log`. Like
+`fault clear`, it reads the lab's configs as they are on disk now.
 
     python -m harness.runtime.supervisor --lab NAME --state <lab.json>
 
 It leaves the lab alone while another command changes it (the lab's lock), stops when the lab's
 state is gone, and on SIGTERM (`down`) finishes the restart it is in, so `down` never misses a
-daemon it started. A daemon that keeps dying is given up on after RESTARTS in WINDOW seconds.
+daemon it started. After RESTARTS restarts in WINDOW seconds it stops restarting until every
+daemon runs again (`nhtb-lab fault clear` starts them).
 """
 from __future__ import annotations
 
@@ -49,7 +51,10 @@ def supervise(name: str, stop: threading.Event) -> None:
             log("the lab is gone: stopping")
             return
         died = dead(state)
-        if not died or gave_up:
+        if not died:
+            gave_up = False  # all running again (`fault clear` restarted what it gave up on)
+            continue
+        if gave_up or stop.is_set():
             continue
         now = time.monotonic()
         recent = [t for t in recent if now - t < WINDOW]

@@ -96,3 +96,16 @@ def test_capacity_is_whichever_runs_out_first():
     assert clabernetes.capacity(memory_gb=23, cpus=2) == 1
     assert clabernetes.capacity(memory_gb=64, cpus=32) == 16
     assert clabernetes.capacity(memory_gb=3.9, cpus=8) == 0
+
+
+def test_a_config_yaml_cannot_keep_as_a_block_shows_no_key_either(tmp_path):
+    """A line with trailing blanks makes YAML quote and escape the whole config: the key must be
+    gone before that, not looked for afterwards."""
+    (tmp_path / "hub.junos").write_text('security {\n    ike {\n        policy p {\n            '
+                                        'pre-shared-key ascii-text "s3cretPSK";   \n        }\n    }\n}\n')
+    (tmp_path / "t.clab.yml").write_text("name: t\ntopology:\n  nodes:\n    hub:\n      kind: juniper_vsrx\n"
+                                         "      startup-config: hub.junos\n")
+    docs = clabernetes.resources("t", tmp_path / "t.clab.yml", {})
+    printed = clabernetes.manifest(docs)
+    assert "s3cretPSK" not in printed and "<redacted>" in printed
+    assert "s3cretPSK" in clabernetes.manifest(docs, reveal=True)  # what kubectl is given

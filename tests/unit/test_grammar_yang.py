@@ -37,6 +37,8 @@ CLI_POSITIONAL = {
     # `then static-nat prefix B` (the other leaves of the container may follow the value).
     ("address", "ipaddr"), ("to", "ipaddr"), ("destination-address", "dst-addr"), ("prefix", "addr-prefix"),
 }
+# Positional leaves the container's other statements may follow on the same line.
+CLI_POSITIONAL_THEN_MORE = {("address", "ipaddr")}
 _DATA = {"container", "list", "leaf", "leaf-list"}
 _TOKEN = re.compile(r'''\s+|//[^\n]*|/\*.*?\*/|"((?:\\.|[^"\\])*)"|'([^']*)'|([{};+])|([^\s{};"']+)''', re.S)
 
@@ -126,7 +128,9 @@ class Schema:
                         out.append(("key", c, 0))
                 elif c[0] == "leaf" and (state[1] and state[1][1], c[1]) in CLI_POSITIONAL:
                     if self._value_ok(c, word):
-                        out += [("done",), ("node", state[1])]  # then, maybe, the container's other leaves
+                        out.append(("done",))
+                        if (state[1][1], c[1]) in CLI_POSITIONAL_THEN_MORE:  # `address A port N`, `address A to B`
+                            out.append(("node", state[1]))
                 elif keyword and name == word:
                     t = _sub(c[2], "type")
                     out.append(("node", c) if c[0] == "container" else

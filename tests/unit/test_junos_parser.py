@@ -80,6 +80,12 @@ def test_a_delete_under_a_presence_container_leaves_it_as_junos_does():
     assert words(base + "delete security policies from-zone trust to-zone untrust policy p then permit\n") \
         == ["match source-address any"]
     assert words(base + "delete security policies from-zone trust to-zone untrust policy p\n") == []
+    # Deeper below it, and a later delete of the policy itself (nothing left then).
+    tunnel = base.replace("then permit source-nat interface", "then permit tunnel ipsec-vpn v")
+    assert words(tunnel + "delete security policies from-zone trust to-zone untrust policy p then permit tunnel\n") \
+        == ["match source-address any", "then permit"]
+    assert words(base + "delete security policies from-zone trust to-zone untrust policy p then permit source-nat\n"
+                 "delete security policies from-zone trust to-zone untrust policy p\n") == []
     dpd = "set security ike gateway g dead-peer-detection interval 10\n"
     assert [" ".join(s.words) for s in parse_junos(dpd + "delete security ike gateway g dead-peer-detection interval\n",
                                                    "s.conf").statements] == ["security ike gateway g dead-peer-detection"]
