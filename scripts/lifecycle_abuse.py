@@ -49,7 +49,9 @@ def interrupt(proc: subprocess.Popen, after: float, kill: bool) -> tuple[str, bo
     if signalled:
         proc.send_signal(signal.SIGKILL if kill else signal.SIGINT)
     out, _ = proc.communicate(timeout=300)
-    lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+    # The last progress line before the interruption (not what the CLI said about stopping).
+    after_words = ("interrupted", "cleanup", "lab VM stopped", "removed everything")
+    lines = [ln.strip() for ln in out.splitlines() if ln.strip() and not any(w in ln for w in after_words)]
     return (lines[-1][:90] if lines else "(nothing printed)"), signalled
 
 

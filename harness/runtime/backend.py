@@ -160,13 +160,26 @@ def down(name: str) -> tuple[list[str], bool]:
 
 def stop_vm_if_idle(rt, wait_for: str | None = None, timeout: float = 120) -> bool:
     """Stop the lab VM when no lab is left in it. With `wait_for`, first wait (up to `timeout`)
-    until that lab has gone: an interrupted `up` is still being undone by the agent."""
+    until that lab has gone: an interrupted `up` is still being undone by the agent, and until its
+    undo has ended the agent counts it as a bring-up in progress (and keeps the VM)."""
     if rt.where != "vm":
         return False
     deadline = time.monotonic() + timeout
-    try:
-        while wait_for and any(s["name"] == wait_for for s in rt.labs()) and time.monotonic() < deadline:
+    while True:
+        if not LabVM().qemu_alive():
+            return False  # no VM (any more) to stop
+        try:
+            names = [s["name"] for s in rt.labs()]
+        except (OSError, LabError):
+            names = []  # the agent decides below, or a silent one is left alone
+        if wait_for and wait_for in names and time.monotonic() < deadline:
             time.sleep(0.5)
-    except (OSError, LabError):
-        pass  # the agent decides below, or a silent one is left alone
-    return LabVM().stop(only_if_idle=True)
+            continue
+        if names and names != [wait_for]:
+            return False  # other labs keep it
+        if LabVM().stop(only_if_idle=True):
+            return True
+        # Refused: a bring-up is in progress. Ours, being undone, ends soon; another's keeps the VM.
+        if not wait_for or time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
