@@ -1,7 +1,9 @@
 """Shared paths and helpers for the test suite."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import subprocess
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 import shutil
 from pathlib import Path
@@ -65,3 +67,18 @@ def lab_copy(tmp_path: Path) -> Path:
     shutil.copytree(LAB, tmp_path / "lab")
     shutil.copytree(TOPOLOGIES, tmp_path / "topologies")
     return tmp_path / "topologies" / THREE_SITE.name
+
+
+NEEDS_NFT = pytest.mark.skipif(shutil.which("nft") is None or shutil.which("ip") is None,
+                               reason="needs nft and ip (Debian nftables, iproute2)")
+
+
+@contextlib.contextmanager
+def scratch_netns(name: str):
+    """A network namespace of the test's own (for `nft` to load or check a ruleset in the kernel),
+    removed afterwards whatever happens. Yields a function running argv inside it."""
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield lambda *argv: subprocess.run(["ip", "netns", "exec", name, *argv], capture_output=True, text=True)
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=True)

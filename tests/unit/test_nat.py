@@ -6,8 +6,6 @@ except the pool option the stand-in does not do. The traffic is proved on the li
 tests/integration/test_nat_live.py."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 from ipaddress import IPv4Address, IPv4Network
 
 import pytest
@@ -20,6 +18,8 @@ from harness.model.lab import load_lab
 from harness.model.ledger import classify
 from harness.parse.junos import load_junos
 from harness.render import nftables
+
+from ..conftest import NEEDS_NFT, scratch_netns
 
 HUB = "corporate"
 # The hub's public address in lab/corporate.junos (ge-0/0/3.0) and its LAN (trust, ge-0/0/0.0).
@@ -88,18 +88,14 @@ def test_the_ruleset_says_it_in_nftables_words_in_junos_order(nat_lab):
     assert "ip saddr 10.10.10.0/24 ip daddr 192.0.2.0/24 counter accept" in srcnat
 
 
-@pytest.mark.skipif(shutil.which("nft") is None or shutil.which("ip") is None, reason="needs nft and ip (Debian nftables, iproute2)")
+@NEEDS_NFT
 def test_the_kernel_accepts_the_nat_ruleset(nat_lab, tmp_path):
     lab, _ = nat_lab
     rules = tmp_path / "rules.nft"
     rules.write_text(nftables.ruleset(lab.sites[HUB]))
-    ns = f"nhtb-unit-natcheck-{tmp_path.name[-8:]}"
-    subprocess.run(["ip", "netns", "add", ns], check=True)
-    try:
-        res = subprocess.run(["ip", "netns", "exec", ns, "nft", "-c", "-f", str(rules)], capture_output=True, text=True)
-        assert res.returncode == 0, res.stderr
-    finally:
-        subprocess.run(["ip", "netns", "del", ns], check=True)
+    with scratch_netns(f"nhtb-unit-natcheck-{tmp_path.name[-8:]}") as run:
+        res = run("nft", "-c", "-f", str(rules))
+    assert res.returncode == 0, res.stderr
 
 
 def test_the_ledger_calls_the_nat_emulated_but_the_pool_option(nat_lab):
@@ -163,21 +159,16 @@ def test_the_nat_views_print_what_a_vsrx_prints():
                                   "interface", 10)], "source") == VSRX_SOURCE
 
 
-@pytest.mark.skipif(shutil.which("nft") is None or shutil.which("ip") is None, reason="needs nft and ip (Debian nftables, iproute2)")
+@NEEDS_NFT
 def test_every_nat_rule_finds_its_counter_in_the_kernels_ruleset(nat_lab, tmp_path):
     """The ruleset loaded into a scratch namespace and read back as `nft -j` prints it: each rule
     of the config is found, with its counter (0: no traffic here; the live test counts hits)."""
     lab, _ = nat_lab
     rules = tmp_path / "rules.nft"
     rules.write_text(nftables.ruleset(lab.sites[HUB]))
-    ns = f"nhtb-unit-natload-{tmp_path.name[-8:]}"
-    subprocess.run(["ip", "netns", "add", ns], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", str(rules)], check=True, capture_output=True)
-        listed = subprocess.run(["ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet", nftables.TABLE],
-                                check=True, capture_output=True, text=True).stdout
-    finally:
-        subprocess.run(["ip", "netns", "del", ns], check=True)
+    with scratch_netns(f"nhtb-unit-natload-{tmp_path.name[-8:]}") as run:
+        assert run("nft", "-f", str(rules)).returncode == 0
+        listed = run("nft", "-j", "list", "table", "inet", nftables.TABLE).stdout
     comments = [c for c, _ in nat_counters.counters(listed)]
     for kind, names in (("source", ["keep", "pooled"]), ("destination", ["web"]), ("static", ["cam"])):
         got = nat_counters.nat_rules(lab.sites[HUB], kind, listed)

@@ -1,8 +1,6 @@
 """Rendering: strongSwan, nftables and the network plan from the site models."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 
 import pytest
 
@@ -11,7 +9,7 @@ from harness.model.proposals import IKE_PROPOSAL_SETS, IKE_PROPOSALS, IPSEC_PROP
 from harness.render import nftables, strongswan
 from harness.render.netplan import lab_plan
 
-from ..conftest import THREE_SITE
+from ..conftest import NEEDS_NFT, THREE_SITE, scratch_netns
 
 
 @pytest.fixture(scope="module")
@@ -81,19 +79,15 @@ def test_nftables_mirror_zones_policies_nat_and_mss(lab):
     assert "from_vpn_to_vpn" not in nftables.ruleset(without)  # no intra-zone policy: denied by default
 
 
-@pytest.mark.skipif(shutil.which("nft") is None or shutil.which("ip") is None, reason="needs nft and ip (Debian nftables, iproute2)")
+@NEEDS_NFT
 @pytest.mark.parametrize("site", ["corporate", "westford", "sunnyvale"])
 def test_nft_accepts_the_rendered_rulesets(lab, site, tmp_path):
     """`nft -c` (check only) in a scratch namespace: the kernel's own parser accepts the ruleset."""
     path = tmp_path / "rules.nft"
     path.write_text(nftables.ruleset(lab.sites[site]))
-    ns = f"nhtb-unit-nftcheck-{site}"
-    subprocess.run(["ip", "netns", "add", ns], check=True)
-    try:
-        res = subprocess.run(["ip", "netns", "exec", ns, "nft", "-c", "-f", str(path)], capture_output=True, text=True)
-        assert res.returncode == 0, res.stderr
-    finally:
-        subprocess.run(["ip", "netns", "del", ns], check=True)
+    with scratch_netns(f"nhtb-unit-nftcheck-{site}") as run:
+        res = run("nft", "-c", "-f", str(path))
+    assert res.returncode == 0, res.stderr
 
 
 def test_network_plan(lab):
