@@ -17,6 +17,7 @@ from harness.errors import LabError
 from harness.model.change import edited_config
 from harness.model.lab import Lab, load_lab
 from harness.runtime import backend
+from harness.runtime.vm import LabVM
 
 from ..conftest import LAB, THREE_SITE, TOPOLOGIES
 
@@ -62,7 +63,10 @@ def lab():
     try:
         yield RunningLab(name, load_lab(TOPOLOGY, name=name), rt)
     finally:
-        backend.down(name)
+        try:
+            backend.down(name)
+        finally:  # the lab may have gone with a VM that died: a VM booted since must not stay
+            LabVM().stop(only_if_idle=True)
 
 
 @contextmanager
