@@ -31,12 +31,6 @@ BOOT_TIMEOUT = float(os.environ.get("NHTB_VM_BOOT_TIMEOUT", "180"))
 KVM_TIMEOUT = 45.0  # a working KVM boots to the agent well within this; a hanging one never does
 KVM_VERDICT = VM_DIR.parent / "kvm-verdict"  # kept across VMs: the probe costs a boot
 EVENTS = VM_DIR / "events.log"
-# Under software emulation the guest finds its two vCPUs' TSCs "unsynchronized" (they are one
-# host clock) and falls back to the HPET, an emulated device: every clock read becomes a trap into
-# qemu, a timestamp per received packet included. Two kept consoles show a vCPU stuck in the
-# receive path (netif_receive_skb_list_internal) reading it, until the lockup detector panicked.
-# Trusting the TSC makes clock reads cheap (the vDSO, no trap).
-GUEST_CMDLINE = "tsc=reliable"
 AGENT_PATIENCE = 60.0  # how long a busy agent (software emulation under load) may take to answer
 
 
@@ -166,7 +160,7 @@ class LabVM:
         netdev = (f"-netdev user,id=labctl,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:{AGENT_PORT} "
                   "-device virtio-net-pci,netdev=labctl -no-reboot")  # a guest panic ends the VM
         agent = f"{sys.executable} -m harness.runtime.agent --token-file {VM_DIR / 'token'} --port {AGENT_PORT}"
-        cmd = [_vng(), "--run", _kernel(), "--memory", "2G", "--cpus", "2", "--verbose", "--append", GUEST_CMDLINE,
+        cmd = [_vng(), "--run", _kernel(), "--memory", "2G", "--cpus", "2", "--verbose",
                "--rwdir", str(guest_dir), f"--qemu-opts={netdev}", "--exec", agent]
         if not kvm:
             cmd.insert(3, "--disable-kvm")
