@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from ..errors import Source
 from .nat import DestinationNat, NatPool, SourceNat, StaticNat
 from .reader import Reader, parse_ip, parse_number
 
@@ -40,29 +39,19 @@ def _pools(r: Reader, kind: str) -> dict[str, NatPool]:
     return out
 
 
-def _rule_sets(r: Reader, kind: str, directions: tuple[str, ...]) -> list[tuple[str, dict[str, str], Source]]:
+def _rule_sets(r: Reader, kind: str, directions: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
     """Each `security nat KIND rule-set RS` in file order with its zones; a rule-set whose
     context is not a zone is left unread (not emulated)."""
-    sets: dict[str, Source] = {}
-    for (rs, _), st in r.cfg.match(f"security nat {kind} rule-set * **"):
-        sets.setdefault(rs, st.source)
     out = []
-    for rs, src in sets.items():
+    for rs in r.first_sources(f"security nat {kind} rule-set * **"):
         base = f"security nat {kind} rule-set {rs}"
         zones = {d: next((c[0] for c, _ in r.cfg.match(f"{base} {d} zone *")), None) for d in directions}
         if None in zones.values():
             continue
         for d in directions:
             list(r.match(f"{base} {d} zone *"))
-        out.append((rs, zones, src))
+        out.append((rs, zones))
     return out
-
-
-def _rules(r: Reader, base: str) -> dict[str, Source]:
-    rules: dict[str, Source] = {}
-    for (rule, _), st in r.cfg.match(f"{base} rule * **"):
-        rules.setdefault(rule, st.source)
-    return rules
 
 
 def _prefixes(r: Reader, pattern: str) -> tuple[IPv4Network, ...] | None:
@@ -85,9 +74,9 @@ def source_rules(r: Reader) -> list[SourceNat]:
     destination prefixes it matches, then `source-nat interface | pool P | off`."""
     pools = _pools(r, "source")
     out: list[SourceNat] = []
-    for rs, zones, _ in _rule_sets(r, "source", ("from", "to")):
+    for rs, zones in _rule_sets(r, "source", ("from", "to")):
         base = f"security nat source rule-set {rs}"
-        for rule, rsrc in _rules(r, base).items():
+        for rule, rsrc in r.first_sources(f"{base} rule * **").items():
             then = [c[0] for c, _ in r.cfg.match(f"{base} rule {rule} then source-nat **")]
             pool = pools.get(then[0].split()[1]) if len(then) == 1 and then[0].startswith("pool ") else None
             if then not in (["interface"], ["off"]) and pool is None:
@@ -107,9 +96,9 @@ def destination_rules(r: Reader) -> list[DestinationNat]:
     (and optionally port and source prefixes) it matches, then `destination-nat pool P | off`."""
     pools = _pools(r, "destination")
     out: list[DestinationNat] = []
-    for rs, zones, _ in _rule_sets(r, "destination", ("from",)):
+    for rs, zones in _rule_sets(r, "destination", ("from",)):
         base = f"security nat destination rule-set {rs}"
-        for rule, rsrc in _rules(r, base).items():
+        for rule, rsrc in r.first_sources(f"{base} rule * **").items():
             then = [c[0] for c, _ in r.cfg.match(f"{base} rule {rule} then destination-nat **")]
             pool = pools.get(then[0].split()[1]) if len(then) == 1 and then[0].startswith("pool ") else None
             dest = list(r.cfg.match(f"{base} rule {rule} match destination-address *"))
@@ -138,9 +127,9 @@ def static_rules(r: Reader) -> list[StaticNat]:
     """`security nat static rule-set ... from zone Z`: per rule, one host for another
     (`match destination-address A/32 then static-nat prefix B/32`)."""
     out: list[StaticNat] = []
-    for rs, zones, _ in _rule_sets(r, "static", ("from",)):
+    for rs, zones in _rule_sets(r, "static", ("from",)):
         base = f"security nat static rule-set {rs}"
-        for rule, rsrc in _rules(r, base).items():
+        for rule, rsrc in r.first_sources(f"{base} rule * **").items():
             dest = list(r.cfg.match(f"{base} rule {rule} match destination-address *"))
             then = list(r.cfg.match(f"{base} rule {rule} then static-nat prefix *"))
             if len(dest) != 1 or len(then) != 1:
