@@ -12,12 +12,12 @@ from pathlib import Path
 from ..errors import LabError
 from ..progress import Progress
 from ..model.lab import load_lab
-from . import clab
+from . import clab, process
 from .environment import topology_env
 from .local import LocalRuntime
 from .probe import probe
-from .rpc import PROGRESS_CALLS, RUNTIME_CALLS, AgentClient
-from .vm import LabVM
+from .rpc import PROGRESS_CALLS, RUNTIME_CALLS, AgentClient, AgentError
+from .vm import LabVM, VMDied
 
 
 
@@ -63,6 +63,34 @@ class RemoteRuntime:
 
 
 
+    def _follow(self) -> None:
+        """Talk to the lab VM that runs now: a runtime kept across a VM's death (a test module's
+        drivers) reaches the labs brought up again in the VM booted since, by their names."""
+        vm = LabVM()
+        pid = vm.pid_of(self.client.port)
+        if pid is not None:
+            self.qemu_pid = pid
+            if process.alive(pid):
+                return
+        current = vm.client()
+        if current is not None:
+            self.client, self.qemu_pid = current, vm.pid_of(current.port)
+
+    def _raise_if_vm_died(self, call: str, error: Exception) -> None:
+        """A call that failed because the VM's qemu is gone without a `down` (its kernel panicked,
+        and `-no-reboot` ends qemu) raises VMDied, which says so and where the console is kept,
+        instead of a bare connection error. A slow agent in a running VM is not dead, and a VM
+        that a `down` stopped did not die: those errors stay what they were."""
+        vm, pid = LabVM(), getattr(self, "qemu_pid", None)
+        if pid is None or not vm.gone_within(10, pid) or vm.was_stopped(pid):
+            return
+        if vm.pid_of(self.client.port) == pid:  # nobody has noticed yet: keep its console
+            kept = vm.keep_crash_console()
+            vm.clear_if_dead(pid)
+        else:
+            kept = vm.last_crash_console()
+        raise VMDied(f"the lab VM died during '{call}': every lab in it is gone (console kept in {kept})") from error
+
     def mgmt_socket(self, lab_name: str, node: str, port: int = 22, timeout: float = 30):
         """A connection to a node's management port, relayed by the agent (nothing is forwarded
         on the host but what the caller itself listens on)."""
@@ -79,13 +107,20 @@ def _forward(name: str):
         arguments = {k: v for k, v in params.arguments.items() if k != "self"}
         if "env" in arguments and arguments["env"] is None:  # the user's environment, not the agent's
             arguments["env"] = topology_env(arguments["topology"])
-        if name in PROGRESS_CALLS:  # progress comes back as events on the same connection
-            progress = arguments.pop("progress")
-            return self.client.call(name, arguments, on_event=progress, timeout=900)
-        # A call that lasts `seconds` (a held TCP connection) is given that long and a margin.
-        timeout = (arguments["timeout"] + 30 if "timeout" in arguments
-                   else arguments["seconds"] + 60 if "seconds" in arguments else None)
-        return self.client.call(name, arguments, timeout=timeout)
+        self._follow()
+        try:
+            if name in PROGRESS_CALLS:  # progress comes back as events on the same connection
+                progress = arguments.pop("progress")
+                return self.client.call(name, arguments, on_event=progress, timeout=900)
+            # A call that lasts `seconds` (a held TCP connection) is given that long and a margin.
+            timeout = (arguments["timeout"] + 30 if "timeout" in arguments
+                       else arguments["seconds"] + 60 if "seconds" in arguments else None)
+            return self.client.call(name, arguments, timeout=timeout)
+        except (OSError, AgentError) as e:
+            if getattr(e, "kind", ""):
+                raise  # the agent answered with an error of the lab's own
+            self._raise_if_vm_died(name, e)
+            raise
 
     call.__name__ = name
     call.__doc__ = getattr(LocalRuntime, name).__doc__

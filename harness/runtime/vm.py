@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -32,6 +33,11 @@ KVM_TIMEOUT = 45.0  # a working KVM boots to the agent well within this; a hangi
 KVM_VERDICT = VM_DIR.parent / "kvm-verdict"  # kept across VMs: the probe costs a boot
 EVENTS = VM_DIR / "events.log"
 AGENT_PATIENCE = 60.0  # how long a busy agent (software emulation under load) may take to answer
+
+
+class VMDied(LabError):
+    """The lab VM's qemu ended without a `down` while a call was in flight: every lab in it is
+    gone. Its message always begins "the lab VM died" (the suite reruns a test once on it)."""
 
 
 def event(what: str) -> None:
@@ -200,6 +206,21 @@ class LabVM:
         shutil.copy(VM_DIR / "console.log", dest)
         event(f"died: console kept in {dest.name}")
         return dest
+
+    def last_crash_console(self) -> Path | None:
+        kept = sorted(VM_DIR.glob("console-crash-*.log"))
+        return kept[-1] if kept else None
+
+    def was_stopped(self, pid: int) -> bool:
+        """Whether a `down` (or `stop`) ended VM `pid`, as the events say: a VM stopped on purpose
+        did not die."""
+        text = ""
+        for log in (EVENTS.with_suffix(".log.1"), EVENTS):  # the log may have just been rotated
+            try:
+                text += log.read_text(errors="replace")
+            except OSError:
+                pass
+        return re.search(rf"\] stop: pid {pid}\b", text) is not None
 
     def console_tail(self, lines: int = 15) -> str:
         return process.tail(VM_DIR / "console.log", lines=lines)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 import uuid
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass
@@ -41,8 +42,44 @@ class RunningLab:
     model: Lab
     rt: object  # NativeRuntime or RemoteRuntime: the same calls
 
+    def __post_init__(self):
+        self.vm_pid = self._vm_pid()
+
     def exec(self, node: str, *argv: str, timeout: float = 60) -> dict:
         return self.rt.exec(self.name, node, list(argv), timeout=timeout)
+
+    def _vm_pid(self) -> str | None:
+        return LabVM()._read("qemu.pid") if self.rt.where == "vm" else None
+
+    def revive_if_its_vm_died(self) -> str | None:
+        """Bring the lab up again when the VM that held it has died (a guest kernel lockup, #17):
+        without it, every later test of the session fails for want of a lab. Returns what
+        happened, for the report; None when the lab's VM still runs."""
+        if self.rt.where != "vm":
+            return None
+        vm = LabVM()
+        if self.vm_pid is not None and self._vm_pid() == self.vm_pid and vm.qemu_alive():
+            return None  # the same VM still runs (a cheap check: no call to the agent)
+        if any(s["name"] == self.name for s in (self.rt.labs() if vm.qemu_alive() else [])):
+            self.vm_pid = self._vm_pid()
+            return None  # another VM, and the lab is in it (brought up again by someone else)
+        died = vm.died()
+        self.rt = backend.choose(MODE, lambda phase, message: None)  # keeps a dead VM's console
+        self.rt.up(str(TOPOLOGY), name=self.name)
+        self.vm_pid = self._vm_pid()
+        return (f"the lab VM holding lab '{self.name}' {'died' if died else 'was gone'} (console kept in "
+                f"{vm.last_crash_console()}); the lab was brought up again in a new VM")
+
+
+SESSION: list[RunningLab] = []  # the session's lab, once up: revived before a test that needs it
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if SESSION and "lab" in item.fixturenames:
+        said = SESSION[0].revive_if_its_vm_died()
+        if said:
+            warnings.warn(said)  # shown in the session's warnings summary, under this test
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +88,8 @@ def lab():
     if worker() == "main":  # `make lab-up` ran first: use that lab and leave it running
         try:
             rt = backend.find(default)
-            yield RunningLab(default, load_lab(TOPOLOGY, name=default), rt)
+            SESSION.append(RunningLab(default, load_lab(TOPOLOGY, name=default), rt))
+            yield SESSION[0]
             return
         except LabError:
             pass
@@ -60,8 +98,9 @@ def lab():
     name = default if worker() == "main" else f"{default}-{worker()}"
     rt = backend.choose(MODE, lambda phase, message: None)
     rt.up(str(TOPOLOGY), name=name)
+    SESSION.append(RunningLab(name, load_lab(TOPOLOGY, name=name), rt))
     try:
-        yield RunningLab(name, load_lab(TOPOLOGY, name=name), rt)
+        yield SESSION[0]
     finally:
         try:
             backend.down(name)

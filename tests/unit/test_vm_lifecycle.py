@@ -118,3 +118,76 @@ def test_down_of_a_lab_whose_vm_died_says_so_and_clears_the_vm(vm_dir, capsys):
     assert not (vm_dir / "qemu.pid").exists() and not (vm_dir / "token").exists()
     kept = list(vm_dir.glob("console-crash-*.log"))
     assert len(kept) == 1 and "Power down" in kept[0].read_text() and kept[0].name in said
+
+
+def _runtime_of_vm(vm_dir, qemu_pid: int):
+    """A RemoteRuntime bound to the VM whose files vm_dir holds (nothing answers on its port)."""
+    from harness.runtime.backend import RemoteRuntime
+    from harness.runtime.rpc import AgentClient
+
+    (vm_dir / "qemu.pid").write_text(str(qemu_pid))
+    (vm_dir / "console.log").write_text("[  587.1] watchdog: BUG: soft lockup - CPU#0 stuck for 156s!\n")
+    return RemoteRuntime(AgentClient(int((vm_dir / "port").read_text()), "t"))
+
+
+def test_a_call_whose_vm_died_says_so_and_keeps_the_console(vm_dir):
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # the qemu of a guest that panicked: `-no-reboot` ended it
+    rt = _runtime_of_vm(vm_dir, gone.pid)
+    with pytest.raises(vm.VMDied, match=r"^the lab VM died during 'labs'.*console kept in .*console-crash-") as e:
+        rt.labs()
+    assert isinstance(e.value.__cause__, OSError)  # what the connection said stays attached
+    kept = list(vm_dir.glob("console-crash-*.log"))
+    assert len(kept) == 1 and "soft lockup" in kept[0].read_text()
+    assert not (vm_dir / "qemu.pid").exists()  # the next `up` boots a fresh VM
+
+
+def test_a_vm_stopped_by_down_did_not_die(vm_dir):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    rt = _runtime_of_vm(vm_dir, gone.pid)
+    vm.event(f"stop: pid {gone.pid}, labs in it: none")
+    with pytest.raises(OSError):
+        rt.labs()
+    assert not list(vm_dir.glob("console-crash-*.log"))
+
+
+def test_a_running_vm_that_refuses_a_call_is_not_dead(vm_dir):
+    qemu = subprocess.Popen(["sleep", "30"])
+    try:
+        rt = _runtime_of_vm(vm_dir, qemu.pid)
+        with pytest.raises(ConnectionRefusedError):  # not VMDied: its qemu runs
+            rt.labs()
+    finally:
+        qemu.kill()
+        qemu.wait()
+
+
+def test_a_runtime_kept_across_a_vm_death_talks_to_the_vm_booted_since(vm_dir):
+    """A test module's drivers outlive a VM that died: their calls go to the VM that runs now."""
+    import json
+    import socket
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    rt = _runtime_of_vm(vm_dir, gone.pid)  # bound to the dead VM's port
+    server = socket.create_server(("127.0.0.1", 0))
+    qemu = subprocess.Popen(["sleep", "30"])  # the new VM
+
+    def agent():  # the new VM's agent, answering one call
+        conn, _ = server.accept()
+        with conn:
+            request = json.loads(conn.makefile("r").readline())
+            conn.sendall((json.dumps({"result": [{"name": "nhtb", "asked": request["method"]}]}) + "\n").encode())
+
+    t = threading.Thread(target=agent, daemon=True)
+    t.start()
+    try:
+        (vm_dir / "qemu.pid").write_text(str(qemu.pid))
+        (vm_dir / "port").write_text(str(server.getsockname()[1]))
+        assert rt.labs() == [{"name": "nhtb", "asked": "labs"}]
+        assert rt.client.port == server.getsockname()[1]
+    finally:
+        qemu.kill()
+        qemu.wait()
+        server.close()
