@@ -43,6 +43,12 @@ class LabError(Exception):
     """Bad input or a failed step; the CLI prints it and exits 1 (never a traceback)."""
 
 
+class VMDied(LabError):
+    """The lab VM's qemu ended without a `down` while a call was in flight: every lab in it is
+    gone. No check takes it for an observation of a node; its message always begins "the lab VM
+    died" (the suite reruns a test once on it)."""
+
+
 class ConfigError(LabError):
     """One or more problems in the lab's input files, each with its file:line."""
 

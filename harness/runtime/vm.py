@@ -21,7 +21,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import LabError
+from ..errors import LabError, VMDied  # noqa: F401 - VMDied: raised for its callers
 from ..files import write_file
 from . import process
 from .paths import VM_DIR
@@ -33,11 +33,6 @@ KVM_TIMEOUT = 45.0  # a working KVM boots to the agent well within this; a hangi
 KVM_VERDICT = VM_DIR.parent / "kvm-verdict"  # kept across VMs: the probe costs a boot
 EVENTS = VM_DIR / "events.log"
 AGENT_PATIENCE = 60.0  # how long a busy agent (software emulation under load) may take to answer
-
-
-class VMDied(LabError):
-    """The lab VM's qemu ended without a `down` while a call was in flight: every lab in it is
-    gone. Its message always begins "the lab VM died" (the suite reruns a test once on it)."""
 
 
 def event(what: str) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from ..drivers.base import NodeDriver
+from ..errors import VMDied
 from ..junos.nhtb import rows as nhtb_rows
 from ..model.lab import Lab
 from ..model.topology import ends, peer_end
@@ -37,6 +38,8 @@ def run_and_expect(step: str, node: str, probe: Callable[[], T], good: Callable[
         try:
             seen = probe()
             ok, text = good(seen), describe(seen)
+        except VMDied:
+            raise  # the lab itself is gone: no observation of a node, and no use waiting
         except Exception as e:  # a node that does not answer is an observation too
             ok, text = False, f"no answer ({e})"
         if ok or time.monotonic() >= deadline:
@@ -144,6 +147,8 @@ def sa_errors(lab: Lab, driver: NodeDriver) -> list[CheckResult]:
     out = []
     try:
         listed = {s.name: s for s in driver.ipsec_sas()}
+    except VMDied:
+        raise
     except Exception as e:  # a node that does not answer fails every VPN's check, saying why
         listed, why = {}, f"no answer ({e})"
     else:

@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from ..drivers.base import NodeDriver
-from ..errors import LabError
+from ..errors import LabError, VMDied
 from ..model.lab import Lab
 from ..model.topology import lan_host_pairs, vpn_pairs
 from ..progress import Progress
@@ -183,6 +183,8 @@ def soak(lab: Lab, runtime, drivers: dict[str, NodeDriver], seconds: float, ike_
                     nhtb_changes += [f"{at}: +{' '.join(e)}" for e in sorted(entries - table)]
                 table = entries
                 samples += 1
+            except VMDied:
+                raise  # the lab went with its VM: nothing more to read
             except (OSError, LabError) as e:  # one reading lost (a busy agent) is not the soak lost
                 failed_readings += 1
                 progress("soak", f"{now - t0:.0f}s: a reading failed ({e})")

@@ -191,3 +191,24 @@ def test_a_runtime_kept_across_a_vm_death_talks_to_the_vm_booted_since(vm_dir):
         qemu.kill()
         qemu.wait()
         server.close()
+
+
+def test_a_check_does_not_take_a_dead_vm_for_a_node_that_does_not_answer():
+    """A node that does not answer is an observation (the check fails, saying so); a VM that died
+    took the whole lab: the check stops at once and the death is what is reported."""
+    from harness.errors import VMDied
+    from harness.verify.checks import run_and_expect
+
+    def silent():
+        raise ConnectionRefusedError("the node's charon does not answer")
+
+    seen = run_and_expect("phase 1", "westford", silent, bool, "UP", timeout=0)
+    assert (seen.ok, seen.seen) == (False, "no answer (the node's charon does not answer)")
+
+    def died():
+        raise VMDied("the lab VM died during 'ike_sas'")
+
+    t0 = time.monotonic()
+    with pytest.raises(VMDied):
+        run_and_expect("phase 1", "westford", died, bool, "UP", timeout=30)
+    assert time.monotonic() - t0 < 5  # not the 30 s a silent node is given
