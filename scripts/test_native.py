@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness.runtime import probe  # noqa: E402
-from harness.runtime.vm import _kernel, _vng  # noqa: E402
+from harness.runtime.vm import vng_command  # noqa: E402
 
 # The lifecycle, the NHTB binding and the note's verification (the minimum). Two lifecycle
 # tests that start a dozen CLI processes are left to the VM path: natively in the guest every new
@@ -42,10 +42,9 @@ def main() -> int:
     result = build / "native-result"
     result.unlink(missing_ok=True)
     inner = shlex.join([sys.executable, "-m", "harness.runtime.guest_pytest", str(result), "--", *args])
-    cmd = [_vng(), "--run", _kernel(), "--memory", "2G", "--cpus", "2", "--rwdir", str(build),
-           "--exec", f"cd {shlex.quote(str(REPO))} && {inner}"]
-    if os.environ.get("NHTB_VM_ACCEL") != "kvm":
-        cmd.insert(3, "--disable-kvm")  # KVM hangs on machines like this one; TCG always boots
+    # KVM hangs on machines like this one; TCG always boots
+    cmd = vng_command(os.environ.get("NHTB_VM_ACCEL") == "kvm", "--rwdir", str(build),
+                      "--exec", f"cd {shlex.quote(str(REPO))} && {inner}")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
     print(f"test-native: booting a VM to run {' '.join(args)} natively in it", flush=True)
     proc = subprocess.run(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL)

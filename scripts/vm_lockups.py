@@ -5,7 +5,11 @@ with traffic for a while, take it down, stop the VM. Counts the VMs that died on
 guest panics on a lockup: `softlockup_panic`, `panic_on_rcu_stall`), that never answered, or whose
 lab failed, and says what each kept console shows.
 
-    .venv/bin/python scripts/vm_lockups.py [--boots 30] [--hold 20]
+    .venv/bin/python scripts/vm_lockups.py [--boots 30] [--hold 20] [--verify]
+
+With --verify, the traffic is the note's verification run again and again (many agent calls at
+once: where CI's VMs locked up). NHTB_VM_CMDLINE and NHTB_VM_TCG change the guest's
+command line and qemu's TCG options, to compare variants.
 
 Refuses to run while a lab VM runs (it would stop other labs). Consoles of dead VMs are kept in
 /var/lib/nhtb-lab/vm/console-crash-*.log; every boot and stop is in events.log there.
@@ -44,7 +48,7 @@ def diagnosis(console: Path) -> str:
     return f"{kind}" + (f"; stack: {' < '.join(frames[:6])}" if frames else "")
 
 
-def one_boot(i: int, hold: float, name: str) -> tuple[str, str, float]:
+def one_boot(i: int, hold: float, name: str, verify: bool = False) -> tuple[str, str, float]:
     """(outcome, detail, seconds) of one boot: ok, died, silent, lab-failed."""
     vm = LabVM()
     t0 = time.monotonic()
@@ -59,6 +63,13 @@ def one_boot(i: int, hold: float, name: str) -> tuple[str, str, float]:
         model = load_lab(TOPOLOGY, name=name)
         hosts = [h for h in (model.lan_host(s) for s in model.sites) if h]
         deadline = time.monotonic() + hold
+        while verify and time.monotonic() < deadline:
+            from harness.drivers import for_lab
+            from harness.verify.suite import verify as run_verify
+
+            failed = [str(r) for r in run_verify(model, for_lab(name)) if not r.ok]
+            if failed:
+                outcome, detail = "verify-failed", f"{len(failed)} failed, first: {failed[0]}"
         while time.monotonic() < deadline:  # traffic between every pair of LAN hosts
             for src in hosts:
                 for dst in hosts:
@@ -79,17 +90,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boots", type=int, default=30)
     ap.add_argument("--hold", type=float, default=20, help="seconds of traffic with the lab up")
+    ap.add_argument("--verify", action="store_true", help="the traffic is the note's verification, again and again")
     args = ap.parse_args()
     if LabVM().qemu_alive():
         print("a lab VM is running: take its labs down first (`nhtb-lab down --all`)", file=sys.stderr)
         return 2
     outcomes: Counter[str] = Counter()
     for i in range(1, args.boots + 1):
-        outcome, detail, secs = one_boot(i, args.hold, f"lockup-{os.getpid()}")
+        outcome, detail, secs = one_boot(i, args.hold, f"lockup-{os.getpid()}", args.verify)
         outcomes[outcome] += 1
         print(f"boot {i:2d}: {outcome:<10} {secs:5.1f} s {detail}", flush=True)
     bad = args.boots - outcomes["ok"]
-    print(f"vm_lockups: {bad} of {args.boots} boots went wrong: "
+    variant = ", ".join(f"{k}={os.environ[k]!r}" for k in ("NHTB_VM_CMDLINE", "NHTB_VM_TCG") if k in os.environ)
+    print(f"vm_lockups{' (' + variant + ')' if variant else ''}: {bad} of {args.boots} boots went wrong: "
           + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())))
     return 0
 

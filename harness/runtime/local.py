@@ -63,6 +63,9 @@ class Phase:
         return False
 
 
+DOWN_WAIT = 180.0  # how long `down` waits for a command changing the lab (an `up` may take 90 s for its SAs)
+
+
 class LabBusy(LabError):
     """Another command is changing the lab right now."""
 
@@ -465,13 +468,22 @@ class LocalRuntime(NodeQueries):
 
     # ---- down ----------------------------------------------------------------------------------
     def down(self, lab_name: str, namespaces: list[str] | None = None) -> list[str]:
-        """Remove a lab entirely; returns what was removed (for the message)."""
+        """Remove a lab entirely; returns what was removed (for the message). A command changing
+        the lab meanwhile (up, apply, repair) is waited for, up to DOWN_WAIT: removing namespaces
+        under it would leave it creating daemons and state for a lab that is no more."""
         state = lab_state.read(lab_name)
         if state is not None:  # first, and waited for: it finishes a restart it is in, recorded
             daemons.stop_supervisor(state)
-            state = lab_state.read(lab_name)  # with whatever it restarted meanwhile
-            if state is not None:
-                state.supervisor_pid = None  # stopped above: its pid may be another process's by now
+        busy = (f"lab {lab_name} is still being changed by another command after {DOWN_WAIT:.0f}s: stop that "
+                "command (Ctrl-C undoes what it started), then run `down` again")
+        with lab_lock(lab_name, wait=DOWN_WAIT, busy=busy):
+            return self._down(lab_name, namespaces)
+
+    def _down(self, lab_name: str, namespaces: list[str] | None) -> list[str]:
+        state = lab_state.read(lab_name)  # as the command waited for (or the supervisor) left it
+        if state is not None:
+            daemons.stop_supervisor(state)  # one started since by an `up` that finished meanwhile
+            state.supervisor_pid = None  # stopped: its pid may be another process's by now
         ns = set(namespaces or []) | {paths.mgmt_ns(lab_name)}
         provider, lab = self.provider, None
         if state is not None:

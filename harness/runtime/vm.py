@@ -50,6 +50,24 @@ def event(what: str) -> None:
         pass  # the log serves diagnosis; it never stops a lab
 
 
+# The guest is a throwaway lab under emulation: the CPU-vulnerability mitigations (retpolines,
+# return thunks, RSB filling) protect nothing there and cost every emulated call and return.
+GUEST_CMDLINE = os.environ.get("NHTB_VM_CMDLINE", "mitigations=off")
+# Under software emulation, both vCPUs run on one qemu thread, in turn. With one thread per vCPU
+# (qemu's default), CI's VMs locked up with a vCPU stuck at one instruction of the control NIC's
+# receive path, its registers impossible for the code there (README: the VM lockup); one thread
+# takes cross-vCPU races in the emulator out of play. NHTB_VM_TCG overrides it, for comparisons.
+TCG_OPTS = os.environ.get("NHTB_VM_TCG", "-accel tcg,thread=single")
+
+
+def vng_command(kvm: bool, *extra: str) -> list[str]:
+    """vng booting the lab VM's kernel as every lab VM boots (the agent's, and test-native's)."""
+    cmd = [_vng(), "--run", _kernel(), "--memory", "2G", "--cpus", "2", "--append", GUEST_CMDLINE]
+    if not kvm:
+        cmd += ["--disable-kvm"] + ([f"--qemu-opts={TCG_OPTS}"] if TCG_OPTS else [])
+    return cmd + list(extra)
+
+
 def _kernel() -> str:
     """Debian's kernel image: the newest /boot/vmlinuz-* with its modules installed."""
     candidates = sorted(Path("/boot").glob("vmlinuz-*"), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -161,10 +179,7 @@ class LabVM:
         netdev = (f"-netdev user,id=labctl,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:{AGENT_PORT} "
                   "-device virtio-net-pci,netdev=labctl -no-reboot")  # a guest panic ends the VM
         agent = f"{sys.executable} -m harness.runtime.agent --token-file {VM_DIR / 'token'} --port {AGENT_PORT}"
-        cmd = [_vng(), "--run", _kernel(), "--memory", "2G", "--cpus", "2", "--verbose",
-               "--rwdir", str(guest_dir), f"--qemu-opts={netdev}", "--exec", agent]
-        if not kvm:
-            cmd.insert(3, "--disable-kvm")
+        cmd = vng_command(kvm, "--verbose", "--rwdir", str(guest_dir), f"--qemu-opts={netdev}", "--exec", agent)
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
         progress("VM boot", f"booting {Path(_kernel()).name} ({'KVM' if kvm else 'software emulation'})")
         t0 = time.monotonic()

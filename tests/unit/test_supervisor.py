@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -77,3 +78,46 @@ def test_the_lab_lock_holds_across_processes(state_root):
     with lab_lock("lab1"):  # a holder that died leaves the lock free
         pass
 
+
+
+def _holding(name: str, seconds: float, log: list | None = None):
+    """A thread holding lab `name`'s lock for `seconds` (a command changing the lab)."""
+    held = threading.Event()
+
+    def hold():
+        with lab_lock(name):
+            held.set()
+            time.sleep(seconds)
+            if log is not None:
+                log.append("change done")
+
+    t = threading.Thread(target=hold)
+    t.start()
+    assert held.wait(5)
+    return t
+
+
+def test_down_waits_for_a_command_changing_the_lab(state_root, monkeypatch):
+    from harness.runtime import local
+
+    order = []
+    monkeypatch.setattr(local.LocalRuntime, "_down", lambda self, name, ns: order.append(f"removed {name}") or [])
+    holder = _holding("x", 1.0, order)
+    local.LocalRuntime().down("x")
+    holder.join()
+    assert order == ["change done", "removed x"]  # removed only once the change had finished
+
+
+def test_down_says_so_when_the_change_does_not_end(state_root, monkeypatch):
+    from harness.runtime import local
+
+    removed = []
+    monkeypatch.setattr(local.LocalRuntime, "_down", lambda self, name, ns: removed.append(name) or [])
+    monkeypatch.setattr(local, "DOWN_WAIT", 0.5)
+    holder = _holding("x", 3.0)
+    try:
+        with pytest.raises(LabBusy, match=r"lab x is still being changed by another command after 0s: stop that command"):
+            local.LocalRuntime().down("x")
+        assert removed == []
+    finally:
+        holder.join()
