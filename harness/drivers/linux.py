@@ -80,6 +80,10 @@ class LinuxDriver(NodeDriver):
                 ipsec_created=len(children), ipsec_deleted=0, gateway=self._vpn_attr(name, "gateway")))
         return sorted(out, key=lambda s: s.index)
 
+    def _monitored(self) -> bool:
+        """Whether any of the node's VPNs has `vpn-monitor` (else no call for the Mon column)."""
+        return bool(self.site) and any(v.monitor for v in self.site.vpns.values())
+
     def _vpn_attr(self, vpn: str, attr: str) -> str:
         """A VPN's configured IKE gateway name or bind-interface (what a current SRX prints)."""
         v = self.site.vpns.get(vpn) if self.site else None
@@ -87,6 +91,7 @@ class LinuxDriver(NodeDriver):
 
     def ipsec_sas(self) -> list[IpsecSA]:
         states = self.rt.xfrm_states(self.lab, self.node)
+        monitored = self.rt.vpn_monitor(self.lab).get(self.node, {}) if self._monitored() else {}
         out = []
         for name, ike in self._sas():
             for child in (ike.get("child-sas") or {}).values():
@@ -101,7 +106,7 @@ class LinuxDriver(NodeDriver):
                     authentication=ESP_INTEGRITY.get(child.get("integ-alg", ""), child.get("integ-alg", "")),
                     spi_in=child.get("spi-in", ""), spi_out=child.get("spi-out", ""),
                     life_seconds=int(child["life-time"]) if child.get("life-time") else None, life_kb="unlim",
-                    monitoring="-", vsys=0,
+                    monitoring=monitored.get(child["name"], "-"), vsys=0,
                     local_identity=identity((child.get("local-ts") or ["0.0.0.0/0"])[0]),
                     remote_identity=identity((child.get("remote-ts") or ["0.0.0.0/0"])[0]),
                     mode=child.get("mode", "TUNNEL").lower(), pfs_group=DH.get(child.get("dh-group", ""), "none"),

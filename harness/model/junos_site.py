@@ -11,7 +11,7 @@ from .reader import LIFETIME_SECONDS, TCP_MSS, Reader as _Reader, add_zone_inter
 from .secrets import junos_secret
 from .site import (
     Dpd, IkeGateway, IkePolicy, IkeProposal, IpsecPolicy, IpsecProposal, NextHopTunnel, ProxyId,
-    SecurityPolicy, Site, StaticRoute, Unit, Vpn, Zone,
+    SecurityPolicy, Site, StaticRoute, Unit, Vpn, VpnMonitor, Zone,
 )
 from .emulation import esp_problem, group_problem, ike_problem
 
@@ -248,6 +248,8 @@ def _ipsec_policies(r: _Reader) -> dict[str, IpsecPolicy]:
 def _vpns(r: _Reader) -> dict[str, Vpn]:
     vpns: dict[str, Vpn] = {}
     names = r.first_sources("security ipsec vpn * **")
+    monitored = r.first_sources("security ipsec vpn * vpn-monitor **")
+    options = _monitor_options(r) if monitored else (10, 10)
     for name, src in names.items():
         vpn = Vpn(name, "", "", None, "on-traffic", ProxyId(), src)
         for (g,), _ in r.match(f"security ipsec vpn {name} ike gateway *"):
@@ -271,12 +273,48 @@ def _vpns(r: _Reader) -> dict[str, Vpn]:
             elif net is not None and side == "remote":
                 remote = net
         vpn.proxy_id = ProxyId(local, remote)
+        vpn.monitor = _vpn_monitor(r, name, *options) if name in monitored else None
         if not vpn.gateway:
             r.error(src, f"vpn {name} has no 'ike gateway'")
         if not vpn.ipsec_policy:
             r.error(src, f"vpn {name} has no 'ike ipsec-policy'")
         vpns[name] = vpn
     return vpns
+
+
+MONITOR_INTERVAL, MONITOR_THRESHOLD = (2, 3600), (1, 65536)  # Junos's ranges (SRX YANG); defaults 10 and 10
+
+
+def _monitor_options(r: _Reader) -> tuple[int, int]:
+    """`security ipsec vpn-monitor-options`: (interval, threshold) for every monitored VPN."""
+    interval, threshold = 10, 10
+    for (what, value), st in r.match("security ipsec vpn-monitor-options * *"):
+        if what == "interval":
+            interval = parse_number(r, value, st.source, "vpn-monitor-options interval", MONITOR_INTERVAL) or interval
+        elif what == "threshold":
+            threshold = parse_number(r, value, st.source, "vpn-monitor-options threshold", MONITOR_THRESHOLD) or threshold
+    return interval, threshold
+
+
+def _vpn_monitor(r: _Reader, vpn: str, interval: int, threshold: int) -> VpnMonitor:
+    found = list(r.cfg.match(f"security ipsec vpn {vpn} vpn-monitor **"))
+    optimized, source_interface, destination = False, None, None
+    for (rest,), st in found:
+        words = rest.split()
+        if words == ["optimized"]:
+            optimized = True
+        elif words[:1] == ["source-interface"] and len(words) == 2:
+            source_interface = words[1]
+        elif words[:1] == ["destination-ip"] and len(words) == 2:
+            destination = _ip(r, words[1], st.source, IPv4Address)
+        elif words[:1] == ["verify-path"]:
+            continue  # real Junos the stand-in does not reproduce: the ledger names it
+        elif words:
+            r.error(st.source, f"vpn {vpn}: vpn-monitor: '{rest}' is not a vpn-monitor option (optimized, "
+                               "source-interface IF, destination-ip ADDRESS)")
+            continue
+        r.used.add(st)
+    return VpnMonitor(optimized, source_interface, destination, interval, threshold, found[0][1].source)
 
 
 def _zones(r: _Reader) -> dict[str, Zone]:

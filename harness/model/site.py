@@ -155,6 +155,22 @@ class ProxyId:
     remote: IPv4Network = IPv4Network("0.0.0.0/0")
 
 
+@dataclass(frozen=True)
+class VpnMonitor:
+    """Junos `vpn-monitor` on a VPN: an ICMP echo every `interval` seconds from `source_interface`'s
+    address (else the gateway's external interface) to `destination_ip` (else the peer gateway);
+    after `threshold` unanswered in a row the VPN is down: its SAs are cleared and negotiated
+    again. `optimized`: no probe while traffic comes in on the SA. Interval and threshold are the
+    site's `security ipsec vpn-monitor-options` (Junos's defaults 10 and 10)."""
+
+    optimized: bool
+    source_interface: str | None
+    destination_ip: IPv4Address | None
+    interval: int
+    threshold: int
+    source: Source
+
+
 @dataclass
 class Vpn:
     name: str
@@ -165,6 +181,7 @@ class Vpn:
     proxy_id: ProxyId
     source: Source
     bind_source: Source | None = None
+    monitor: VpnMonitor | None = None
 
 
 @dataclass

@@ -27,6 +27,12 @@ def _references(site: Site) -> list[Problem]:
             if unit is None or not unit.tunnel:
                 out.append((vpn.bind_source or vpn.source,
                             f"vpn {vpn.name}: bind-interface {vpn.bind_interface} is not a configured tunnel unit"))
+        mon = vpn.monitor
+        if mon is not None and mon.source_interface is not None:
+            unit = site.units.get(mon.source_interface)
+            if unit is None or not unit.addresses:
+                out.append((mon.source, f"vpn {vpn.name}: vpn-monitor source-interface {mon.source_interface} "
+                                        "has no address (the probes' source)"))
     for gw in site.gateways.values():
         if gw.ike_policy and gw.ike_policy not in site.ike_policies:
             out.append((gw.source, f"ike gateway {gw.name}: ike-policy '{gw.ike_policy}' is not defined"))

@@ -164,6 +164,15 @@ class NodeQueries:
         self._state(lab_name)
         return process.tail(paths.lab_dir(lab_name) / "supervisor.log", lines=lines)
 
+    def vpn_monitor(self, lab_name: str) -> dict[str, dict[str, str]]:
+        """The Mon column of every monitored VPN, as the supervisor's VPN monitors last wrote it:
+        {node: {vpn: "U" | "D"}} (a VPN without `vpn-monitor` is absent: its Mon reads "-")."""
+        self._state(lab_name)
+        try:
+            return json.loads((paths.lab_dir(lab_name) / "vpn-monitor.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
     def nhtb(self, lab_name: str, node: str) -> list[dict]:
         """The node's NHTB table as its binder last wrote it (empty on a spoke, as on Westford)."""
         self._node(lab_name, node)

@@ -18,7 +18,7 @@ AGENT_PORT = 7777  # inside the guest
 # LocalRuntime's calls the host may make through the agent, by name, with LocalRuntime's own
 # parameters (`up` is carried separately: it streams progress and retries on a dead VM).
 RUNTIME_CALLS = ("labs", "down", "down_all", "exec", "sas", "nhtb", "routes", "rekey", "xfrm_states",
-                 "xfrm_policies", "xfrm_netns_stats", "charon_log", "supervisor_log", "residue",
+                 "xfrm_policies", "xfrm_netns_stats", "charon_log", "supervisor_log", "vpn_monitor", "residue",
                  "initiate", "terminate", "trace", "syn_mss", "tcp_handshake", "tcp_hold", "inject")
 # Calls that report progress as they go (events), besides `up`.
 PROGRESS_CALLS = ("apply", "set_lifetimes", "repair")

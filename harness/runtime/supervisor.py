@@ -1,5 +1,5 @@
-"""The lab's supervisor, as Junos restarts a dead kmd: one process per lab that watches the lab's
-daemons (each stand-in's charon, the hub's binder, the management daemon) and starts again one
+"""The lab's supervisor, as Junos restarts a dead kmd: one process per lab that runs the VPN
+monitors (`vpn-monitor`, vpn_monitor.py) and watches the lab's daemons (each stand-in's charon, the hub's binder, the management daemon) and starts again one
 that died (`LocalRuntime.revive`), logging what it did in the lab's `supervisor.log`. Like
 `fault clear`, it reads the lab's configs as they are on disk now.
 
@@ -19,7 +19,7 @@ import threading
 import time
 
 from ..errors import LabError
-from . import process
+from . import process, vpn_monitor
 from . import state as lab_state
 from .local import LabBusy, LocalRuntime
 from .providers import for_state
@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log(f"supervising lab {args.lab}")
+    state = lab_state.read(args.lab)
+    if state is not None:  # the VPN monitors run beside the restarts, in a thread of their own
+        stand_ins = list(LocalRuntime(for_state(state.provider, state.topology))._stand_ins(state.model()))
+        threading.Thread(target=vpn_monitor.run, args=(args.lab, state, stand_ins, stop, log), daemon=True).start()
     supervise(args.lab, stop)
     return 0
 

@@ -108,7 +108,7 @@ def test_an_invented_statement_is_invalid_at_its_line(lab_copy, builder_reads):
 def test_real_statements_the_stand_in_does_not_emulate_are_not_emulated_at_their_lines(lab_copy):
     path = lab_copy.parents[1] / "lab" / "corporate.junos"
     edit(path, "gateway westford-gate {", "gateway westford-gate {\n            dead-peer-detection { always-send; }")
-    edit(path, "vpn westford-vpn {", "vpn westford-vpn {\n            vpn-monitor;")
+    edit(path, "vpn westford-vpn {", "vpn westford-vpn {\n            vpn-monitor { verify-path; }")
     # The builder reads source NAT rule-sets and their pools; a pool's port option is not emulated.
     edit(path, "    flow {", "    nat {\n        source {\n            pool p1 { address { 5.5.5.5/32; }\n"
          "                port no-translation; }\n"
@@ -119,7 +119,7 @@ def test_real_statements_the_stand_in_does_not_emulate_are_not_emulated_at_their
          "        }\n    }\n}\nrouting-options {")
     expected = {  # statement -> its line in the edited file
         "security ike gateway westford-gate dead-peer-detection always-send": _line_of(path, "dead-peer-detection"),
-        "security ipsec vpn westford-vpn vpn-monitor": _line_of(path, "vpn-monitor;"),
+        "security ipsec vpn westford-vpn vpn-monitor verify-path": _line_of(path, "verify-path;"),
         "security nat source pool p1 port no-translation": _line_of(path, "port no-translation;"),
         "protocols ospf area 0.0.0.0 interface st0.0": _line_of(path, "interface st0.0;", after="area 0.0.0.0"),
     }
@@ -180,7 +180,7 @@ def test_what_the_builders_read_the_grammar_calls_emulated(path, builder_reads):
 def test_the_builder_reads_no_statement_it_does_not_emulate(lab_copy, builder_reads):
     path = lab_copy.parents[1] / "lab" / "corporate.junos"
     edit(path, "gateway westford-gate {", "gateway westford-gate {\n            dead-peer-detection { always-send; }")
-    edit(path, "vpn westford-vpn {", "vpn westford-vpn {\n            vpn-monitor;")
+    edit(path, "vpn westford-vpn {", "vpn westford-vpn {\n            vpn-monitor { verify-path; }")
     cfg = load_junos(path)
     used = builder_reads(build_junos_site, cfg)
     assert {e.class_ for e in classify(cfg, "junos", used) if "dead-peer" in e.statement or "monitor" in e.statement} \

@@ -1,0 +1,89 @@
+"""Junos `vpn-monitor` from the configs to what the lab's supervisor probes: the source and
+destination Junos picks (the external interface and the peer gateway unless configured), the
+interval and threshold (defaults and ranges read from Juniper's YANG for SRX 24.4R1), errors at
+their line, and the ledger (verify-path named as not emulated)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness.model.lab import load_lab
+from harness.model.ledger import not_emulated
+from harness.runtime.vpn_monitor import targets
+
+from ..conftest import shared_oracle
+from .test_validate import edit, expect_error
+
+YANG = "reference/junos-yang-24.4R1/conf/junos-es-conf-security@2024-01-01.yang"
+
+
+def yang_monitor() -> dict[str, tuple[int, int, int]]:
+    """leaf -> (default, low, high) of `security ipsec vpn-monitor-options`, from the YANG."""
+    text = shared_oracle(YANG).read_text()
+    block = text[text.index("grouping ipsec-vpn-monitor {"):]
+    out = {}
+    for leaf in ("interval", "threshold"):
+        at = block.index(f"leaf {leaf}")
+        default = int(re.search(r'default "(\d+)"', block[at:]).group(1))
+        lo, hi = map(int, re.search(r'range "(\d+) \.\. (\d+)"', block[at:]).groups())
+        out[leaf] = (default, lo, hi)
+    return out
+
+
+def westford(lab_copy):
+    return lab_copy.parents[1] / "lab" / "westford.junos"
+
+
+def config_value(path, pattern: str) -> str:
+    """A value as the config file writes it (the test's expectations come from the file)."""
+    return re.search(pattern, path.read_text()).group(1)
+
+
+def test_bare_vpn_monitor_probes_the_peer_gateway_from_the_external_interface(lab_copy):
+    path = westford(lab_copy)
+    edit(path, "vpn corp-vpn {", "vpn corp-vpn {\n            vpn-monitor;")
+    yang = yang_monitor()
+    [t] = targets(load_lab(lab_copy), ["westford"])
+    external = config_value(path, r"ge-0/0/0 \{\s*unit 0 \{\s*family inet \{\s*address ([\d.]+)/")
+    peer = config_value(path, r"gateway corp-gate \{[^}]*address ([\d.]+);")
+    assert (t.node, t.vpn, t.source, t.destination, t.peer) == ("westford", "corp-vpn", external, peer, peer)
+    assert (t.interval, t.threshold) == (yang["interval"][0], yang["threshold"][0])
+    assert (t.optimized, t.immediately) == (False, False)
+    assert not_emulated(load_lab(lab_copy)) == []
+
+
+def test_source_interface_destination_and_options_are_what_is_probed(lab_copy):
+    path = westford(lab_copy)
+    edit(path, "vpn corp-vpn {", "vpn corp-vpn {\n            establish-tunnels immediately;\n"
+         "            vpn-monitor { optimized; source-interface ge-0/0/3.0; destination-ip 10.10.10.10; }")
+    edit(path, "    ipsec {", "    ipsec {\n        vpn-monitor-options { interval 2; threshold 3; }")
+    [t] = targets(load_lab(lab_copy), ["westford"])
+    lan = config_value(path, r"ge-0/0/3 \{\s*unit 0 \{\s*family inet \{\s*address ([\d.]+)/")
+    assert (t.source, t.destination, t.interval, t.threshold, t.optimized, t.immediately) == \
+        (lan, "10.10.10.10", 2, 3, True, True)
+    assert targets(load_lab(lab_copy), ["corporate", "sunnyvale"]) == []  # only where it is configured
+
+
+@pytest.mark.parametrize("leaf", ["interval", "threshold"])
+def test_options_outside_junos_ranges_are_refused_at_their_line(lab_copy, leaf):
+    _, lo, hi = yang_monitor()[leaf]
+    path = westford(lab_copy)
+    edit(path, "vpn corp-vpn {", "vpn corp-vpn {\n            vpn-monitor;")
+    text = path.read_text()
+    for bad in (lo - 1, hi + 1):
+        line = edit(path, "    ipsec {", f"    ipsec {{ vpn-monitor-options {{ {leaf} {bad}; }}")
+        expect_error(lab_copy, "westford.junos", line, f"vpn-monitor-options {leaf} '{bad}' is not a number from {lo} to {hi}")
+        path.write_text(text)
+
+
+def test_a_source_interface_without_an_address_is_refused_at_its_line(lab_copy):
+    line = edit(westford(lab_copy), "vpn corp-vpn {", "vpn corp-vpn { vpn-monitor { source-interface ge-0/0/7.0; }")
+    expect_error(lab_copy, "westford.junos", line, "vpn corp-vpn: vpn-monitor source-interface ge-0/0/7.0 has no address")
+
+
+def test_verify_path_is_named_as_not_emulated(lab_copy):
+    line = edit(westford(lab_copy), "vpn corp-vpn {", "vpn corp-vpn { vpn-monitor { verify-path; }")
+    uncovered = not_emulated(load_lab(lab_copy))
+    assert [u.split(": ", 1)[1] for u in uncovered] == ["security ipsec vpn corp-vpn vpn-monitor verify-path"]
+    assert f"westford.junos:{line}: " in uncovered[0]
