@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness.errors import LabError  # noqa: E402
+from harness.errors import LabError, VMDied  # noqa: E402
 from harness.model.lab import load_lab  # noqa: E402
 from harness.runtime.backend import RemoteRuntime  # noqa: E402
 from harness.runtime.vm import LabVM  # noqa: E402
@@ -76,6 +76,9 @@ def one_boot(i: int, hold: float, name: str, verify: bool = False) -> tuple[str,
                     if src is not dst:
                         rt.exec(name, src, ["ping", "-c", "1", "-W", "1", model.host_address(dst)], timeout=20)
         rt.down(name)
+    except VMDied:  # the call that saw it kept the console already
+        kept = vm.last_crash_console()
+        return "died", f"{diagnosis(kept)} (console: {kept.name})", time.monotonic() - t0
     except (OSError, LabError) as e:
         outcome, detail = "lab-failed", str(e).splitlines()[0] if str(e) else type(e).__name__
     if vm.died() or not vm.qemu_alive():

@@ -29,6 +29,7 @@ class RemoteRuntime:
 
     def __init__(self, client: AgentClient):
         self.client = client
+        self.qemu_pid = LabVM().pid_of(client.port)  # the VM it talks to, to tell its death
 
     def up(self, topology: str, name: str | None = None, progress: Progress | None = None, sa_timeout: float = 90,
            env: dict[str, str] | None = None, retries: int = 1) -> dict:
@@ -81,7 +82,7 @@ class RemoteRuntime:
         and `-no-reboot` ends qemu) raises VMDied, which says so and where the console is kept,
         instead of a bare connection error. A slow agent in a running VM is not dead, and a VM
         that a `down` stopped did not die: those errors stay what they were."""
-        vm, pid = LabVM(), getattr(self, "qemu_pid", None)
+        vm, pid = LabVM(), self.qemu_pid
         if pid is None or not vm.gone_within(10, pid) or vm.was_stopped(pid):
             return
         if vm.pid_of(self.client.port) == pid:  # nobody has noticed yet: keep its console
@@ -94,8 +95,14 @@ class RemoteRuntime:
     def mgmt_socket(self, lab_name: str, node: str, port: int = 22, timeout: float = 30):
         """A connection to a node's management port, relayed by the agent (nothing is forwarded
         on the host but what the caller itself listens on)."""
-        return self.client.stream("relay", {"lab_name": lab_name, "node": node, "port": port, "timeout": timeout},
-                                  timeout=timeout + 30)
+        self._follow()
+        try:
+            return self.client.stream("relay", {"lab_name": lab_name, "node": node, "port": port, "timeout": timeout},
+                                      timeout=timeout + 30)
+        except (OSError, AgentError) as e:
+            if not getattr(e, "kind", ""):
+                self._raise_if_vm_died("relay", e)
+            raise
 
 
 def _forward(name: str):

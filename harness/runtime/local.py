@@ -64,6 +64,7 @@ class Phase:
 
 
 DOWN_WAIT = 180.0  # how long `down` waits for a command changing the lab (an `up` may take 90 s for its SAs)
+DOWN_ALL_WAIT = 10.0  # `down --all`, the way out, waits this long and then goes ahead
 
 
 class LabBusy(LabError):
@@ -467,23 +468,31 @@ class LocalRuntime(NodeQueries):
             daemons.rebind(state, node, binding_specs(lab, site))
 
     # ---- down ----------------------------------------------------------------------------------
-    def down(self, lab_name: str, namespaces: list[str] | None = None) -> list[str]:
+    def down(self, lab_name: str, namespaces: list[str] | None = None, wait: float | None = None,
+             force: bool = False) -> list[str]:
         """Remove a lab entirely; returns what was removed (for the message). A command changing
-        the lab meanwhile (up, apply, repair) is waited for, up to DOWN_WAIT: removing namespaces
-        under it would leave it creating daemons and state for a lab that is no more."""
+        the lab meanwhile (up, apply, repair) is waited for, up to `wait` (DOWN_WAIT): removing
+        namespaces under it would leave it creating daemons and state for a lab that is no more.
+        `force`: once the wait is over, remove it all the same."""
+        wait = DOWN_WAIT if wait is None else wait
         state = lab_state.read(lab_name)
+        stopped = state.supervisor_pid if state is not None else None
         if state is not None:  # first, and waited for: it finishes a restart it is in, recorded
             daemons.stop_supervisor(state)
-        busy = (f"lab {lab_name} is still being changed by another command after {DOWN_WAIT:.0f}s: stop that "
+        busy = (f"lab {lab_name} is still being changed by another command after {wait:.0f}s: stop that "
                 "command (Ctrl-C undoes what it started), then run `down` again")
-        with lab_lock(lab_name, wait=DOWN_WAIT, busy=busy):
-            return self._down(lab_name, namespaces)
+        try:
+            with lab_lock(lab_name, wait=wait, busy=busy):
+                return self._down(lab_name, namespaces, stopped)
+        except LabBusy:
+            if not force:
+                raise
+        return self._down(lab_name, namespaces, stopped)  # forced: the other command fails on its own
 
-    def _down(self, lab_name: str, namespaces: list[str] | None) -> list[str]:
+    def _down(self, lab_name: str, namespaces: list[str] | None, stopped: int | None = None) -> list[str]:
         state = lab_state.read(lab_name)  # as the command waited for (or the supervisor) left it
-        if state is not None:
-            daemons.stop_supervisor(state)  # one started since by an `up` that finished meanwhile
-            state.supervisor_pid = None  # stopped: its pid may be another process's by now
+        if state is not None and state.supervisor_pid == stopped:
+            state.supervisor_pid = None  # stopped above: its pid may be another process's by now
         ns = set(namespaces or []) | {paths.mgmt_ns(lab_name)}
         provider, lab = self.provider, None
         if state is not None:
@@ -500,9 +509,11 @@ class LocalRuntime(NodeQueries):
         return removed
 
     def down_all(self) -> list[str]:
+        """Every lab down: a lab another command is changing gets a short wait, then goes anyway
+        (`down --all` is the way out, and stops the VM after)."""
         names = lab_state.names()
         for n in names:
-            self.down(n)
+            self.down(n, wait=DOWN_ALL_WAIT, force=True)
         _remove_if_empty(paths.labs_dir())
         return names
 

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     state = lab_state.read(args.lab)
     if state is not None:  # the VPN monitors run beside the restarts, in a thread of their own
         stand_ins = list(LocalRuntime(for_state(state.provider, state.topology))._stand_ins(state.model()))
-        threading.Thread(target=vpn_monitor.run, args=(args.lab, state, stand_ins, stop, log), daemon=True).start()
+        threading.Thread(target=vpn_monitor.run, args=(args.lab, stand_ins, stop, log), daemon=True).start()
     supervise(args.lab, stop)
     return 0
 

@@ -230,7 +230,8 @@ class LabVM:
                 text += log.read_text(errors="replace")
             except OSError:
                 pass
-        return re.search(rf"\] stop: pid {pid}\b", text) is not None
+        booted = [m.end() for m in re.finditer(rf"\] boot: pid {pid},", text)]  # pids are reused
+        return re.search(rf"\] stop: pid {pid}\b", text[booted[-1] if booted else 0:]) is not None
 
     def console_tail(self, lines: int = 15) -> str:
         return process.tail(VM_DIR / "console.log", lines=lines)
@@ -270,6 +271,8 @@ class LabVM:
         with _locked():
             pid = self._read("qemu.pid")
             if not pid or not process.alive(int(pid)):
+                if pid and not self.was_stopped(int(pid)):  # it died, and nobody has said so yet
+                    self.keep_crash_console()
                 self._cleanup_files()
                 return False
             c = self.client()

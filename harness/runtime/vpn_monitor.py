@@ -16,12 +16,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from ..errors import LabError
 from ..files import write_file
 from ..model.lab import Lab
 from ..model.topology import ends
 from . import charon, nsexec, paths
 from . import state as lab_state
-from .state import LabState
+from .local import LabBusy, lab_lock
 
 STATUS_FILE = "vpn-monitor.json"  # in the lab's folder: {node: {vpn: "U" | "D"}}
 REASON = "IPSEC SA VPN Monitor Failure"  # the reason an SRX logs (IKE_VPN_DOWN_ALARM_USER)
@@ -64,7 +65,7 @@ class _Watch:
     target: Target
     due: float = 0.0
     failures: int = 0
-    mon: str = "U"
+    mon: str = "-"  # not judged yet: U once a probe is answered, D from a failure until one is
     packets: tuple[int, int] | None = None  # the CHILD SA's (in, out) packets at the last look
 
 
@@ -84,21 +85,34 @@ def _answered(ns: str, t: Target) -> bool:
                       timeout=wait + 5).returncode == 0
 
 
-def run(lab_name: str, state: LabState, stand_ins: list[str], stop, log: Callable[[str], None]) -> None:
-    """Watch every monitored VPN of the lab until `stop` is set or the lab is gone."""
-    watches = [_Watch(t) for t in targets(state.model(), stand_ins)]
-    if not watches:
-        return
-    for w in watches:
-        t = w.target
-        log(f"vpn-monitor: {t.vpn} on {t.node}: ICMP from {t.source} to {t.destination} every {t.interval}s, "
-            f"down after {t.threshold} unanswered{', optimized' if t.optimized else ''}")
+def run(lab_name: str, stand_ins: list[str], stop, log: Callable[[str], None], reread: float = 5.0) -> None:
+    """Watch every monitored VPN of the lab until `stop` is set or the lab is gone. The targets are
+    read again from the lab's configs every `reread` seconds: `apply` may add, change or remove a
+    monitor (a VPN whose monitor is unchanged keeps its count)."""
+    watches: dict[tuple[str, str], _Watch] = {}
     status_file = paths.lab_dir(lab_name) / STATUS_FILE
+    read_at = None
     while not stop.wait(0.5):
-        if not paths.lab_dir(lab_name).exists():
-            return
         now = time.monotonic()
-        for w in watches:
+        if read_at is None or now - read_at >= reread:
+            read_at = now
+            state = lab_state.read(lab_name)
+            if state is None:
+                return
+            try:
+                found = {(t.node, t.vpn): t for t in targets(state.model(), stand_ins)}
+            except LabError as e:  # a config edited into an error: keep watching what was read
+                log(f"vpn-monitor: the configs do not read ({e}): monitoring goes on as before")
+                found = {k: w.target for k, w in watches.items()}
+            for key, t in found.items():
+                if key not in watches or watches[key].target != t:
+                    watches[key] = _Watch(t)
+                    log(f"vpn-monitor: {t.vpn} on {t.node}: ICMP from {t.source} to {t.destination} every "
+                        f"{t.interval}s, down after {t.threshold} unanswered{', optimized' if t.optimized else ''}")
+            for key in [k for k in watches if k not in found]:
+                log(f"vpn-monitor: {key[1]} on {key[0]}: no longer monitored")
+                del watches[key]
+        for w in watches.values():
             if now < w.due:
                 continue
             w.due = now + w.target.interval
@@ -107,9 +121,10 @@ def run(lab_name: str, state: LabState, stand_ins: list[str], stop, log: Callabl
             except Exception as e:  # noqa: BLE001 - a charon being restarted: the next interval looks again
                 log(f"vpn-monitor: {w.target.vpn} on {w.target.node}: not probed this time ({type(e).__name__}: {e})")
         status: dict[str, dict[str, str]] = {}
-        for w in watches:
+        for w in watches.values():
             status.setdefault(w.target.node, {})[w.target.vpn] = w.mon
-        write_file(status_file, json.dumps(status) + "\n")
+        if paths.lab_dir(lab_name).exists():
+            write_file(status_file, json.dumps(status) + "\n")
 
 
 def _check(lab_name: str, w: _Watch, log: Callable[[str], None]) -> None:
@@ -126,13 +141,15 @@ def _check(lab_name: str, w: _Watch, log: Callable[[str], None]) -> None:
         w.failures, w.packets = 0, None  # no SA to monitor (not up yet, or just cleared)
         return
     counts = (int(child.get("packets-in", 0)), int(child.get("packets-out", 0)))
-    if t.optimized and w.packets is not None:
-        came_in, went_out = counts[0] > w.packets[0], counts[1] > w.packets[1]
-        if came_in or not went_out:  # Junos: pings only while traffic goes out and none comes in
-            w.packets = counts
-            if came_in:
-                w.failures, w.mon = 0, "U"
+    if t.optimized:  # Junos: pings only while traffic goes out and none comes in
+        before, w.packets = w.packets, counts
+        if before is None or counts[0] < before[0] or counts[1] < before[1]:
+            return  # a first look at this SA (new, or rekeyed): what flows is known from the next
+        if counts[0] > before[0]:
+            w.failures, w.mon = 0, "U"  # traffic came in: the peer lives
             return
+        if counts[1] == before[1]:
+            return  # idle: nothing to probe for
     answered = _answered(node.ns, t)
     after = _child(session, t.vpn) or child  # the probe and its answer counted too
     w.packets = (int(after.get("packets-in", 0)), int(after.get("packets-out", 0)))
@@ -144,6 +161,17 @@ def _check(lab_name: str, w: _Watch, log: Callable[[str], None]) -> None:
     w.failures += 1
     if w.failures < t.threshold:
         return
+    try:
+        with lab_lock(lab_name):  # never while a command changes the lab (apply, repair, a restart)
+            _clear(session, w, log)
+    except LabBusy:
+        log(f"vpn-monitor: {t.vpn} on {t.node}: {t.threshold} probes unanswered, but the lab is being changed: "
+            "judged again at the next probe")
+        w.failures = t.threshold - 1
+
+
+def _clear(session, w: _Watch, log: Callable[[str], None]) -> None:
+    t = w.target
     w.failures, w.mon = 0, "D"
     log(f"IKE_VPN_DOWN_ALARM_USER: VPN {t.vpn} from {t.peer} is down. Local-ip: {t.source}, "
         f"Reason: {REASON} ({t.threshold} probes to {t.destination} unanswered): its IPsec SA cleared")

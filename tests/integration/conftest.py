@@ -74,9 +74,15 @@ class RunningLab:
 SESSION: list[RunningLab] = []  # the session's lab, once up: revived before a test that needs it
 
 
+def _uses_the_session_lab(item) -> bool:
+    """Whether the test's `lab` is this file's session lab (a module may define a `lab` of its own)."""
+    defs = getattr(item, "_fixtureinfo", None) and item._fixtureinfo.name2fixturedefs.get("lab")
+    return bool(defs) and getattr(defs[-1].func, "__module__", None) == __name__
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    if SESSION and "lab" in item.fixturenames:
+    if SESSION and _uses_the_session_lab(item):
         said = SESSION[0].revive_if_its_vm_died()
         if said:
             warnings.warn(said)  # shown in the session's warnings summary, under this test

@@ -101,7 +101,7 @@ def test_down_waits_for_a_command_changing_the_lab(state_root, monkeypatch):
     from harness.runtime import local
 
     order = []
-    monkeypatch.setattr(local.LocalRuntime, "_down", lambda self, name, ns: order.append(f"removed {name}") or [])
+    monkeypatch.setattr(local.LocalRuntime, "_down", lambda self, name, ns, stopped: order.append(f"removed {name}") or [])
     holder = _holding("x", 1.0, order)
     local.LocalRuntime().down("x")
     holder.join()
@@ -112,12 +112,16 @@ def test_down_says_so_when_the_change_does_not_end(state_root, monkeypatch):
     from harness.runtime import local
 
     removed = []
-    monkeypatch.setattr(local.LocalRuntime, "_down", lambda self, name, ns: removed.append(name) or [])
-    monkeypatch.setattr(local, "DOWN_WAIT", 0.5)
-    holder = _holding("x", 3.0)
+    monkeypatch.setattr(local.LocalRuntime, "_down", lambda self, name, ns, stopped: removed.append(name) or [])
+    monkeypatch.setattr(local, "DOWN_WAIT", 1.0)
+    holder = _holding("x", 4.0)
     try:
-        with pytest.raises(LabBusy, match=r"lab x is still being changed by another command after 0s: stop that command"):
+        with pytest.raises(LabBusy, match=r"lab x is still being changed by another command after 1s: stop that command"):
             local.LocalRuntime().down("x")
         assert removed == []
+        (state_root / "labs" / "x").mkdir(parents=True)  # a lab `down --all` finds
+        monkeypatch.setattr(local, "DOWN_ALL_WAIT", 0.5)
+        local.LocalRuntime().down_all()  # the way out: a short wait, then removed all the same
+        assert removed == ["x"] and holder.is_alive()
     finally:
         holder.join()

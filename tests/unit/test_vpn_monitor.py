@@ -5,6 +5,7 @@ their line, and the ledger (verify-path named as not emulated)."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -87,3 +88,114 @@ def test_verify_path_is_named_as_not_emulated(lab_copy):
     uncovered = not_emulated(load_lab(lab_copy))
     assert [u.split(": ", 1)[1] for u in uncovered] == ["security ipsec vpn corp-vpn vpn-monitor verify-path"]
     assert f"westford.junos:{line}: " in uncovered[0]
+
+
+class FakeCharon:
+    """What the monitor asks of a node's charon over vici: the VPN's CHILD SA (its packet
+    counters), and the clear and the new negotiation it asks for."""
+
+    def __init__(self, vpn: str):
+        self.vpn, self.packets, self.installed, self.asked = vpn, (0, 0), True, []
+
+    def list_sas(self, query):
+        child = {"name": self.vpn, "state": "INSTALLED", "packets-in": str(self.packets[0]),
+                 "packets-out": str(self.packets[1])}
+        return [{self.vpn: {"child-sas": {f"{self.vpn}-1": child}}}] if self.installed else []
+
+    def terminate(self, query):
+        self.asked.append(("terminate", query["child"]))
+        return iter(())
+
+    def initiate(self, query):
+        self.asked.append(("initiate", query["child"]))
+        return iter(())
+
+
+@pytest.fixture
+def watched(tmp_path, monkeypatch):
+    """A monitored VPN (threshold 3, immediately) whose probes the test answers, or not."""
+    from types import SimpleNamespace
+
+    from harness.runtime import paths, vpn_monitor
+
+    monkeypatch.setattr(paths, "STATE_ROOT", tmp_path)
+    fake = FakeCharon("corp-vpn")
+    node = SimpleNamespace(charon_pid=1, ns="x-westford")
+    monkeypatch.setattr(vpn_monitor.lab_state, "read", lambda name: SimpleNamespace(nodes={"westford": node}))
+    monkeypatch.setattr(vpn_monitor.charon, "session", lambda *a: fake)
+    answers: list[bool] = []
+    probes = []
+
+    def answered(ns, t):
+        probes.append((ns, t.source, t.destination))
+        return answers.pop(0)
+
+    monkeypatch.setattr(vpn_monitor, "_answered", answered)
+
+    def watch(optimized=False):
+        t = vpn_monitor.Target("westford", "corp-vpn", "192.168.178.1", "10.10.10.10", 2, 3, optimized, True, "1.1.1.2")
+        return vpn_monitor._Watch(t)
+
+    return SimpleNamespace(fake=fake, answers=answers, probes=probes, watch=watch, check=vpn_monitor._check)
+
+
+def test_threshold_unanswered_probes_clear_the_sa_and_negotiate_again(watched):
+    w, log = watched.watch(), []
+    assert w.mon == "-"  # not judged before a probe
+    watched.answers += [True, False, False]
+    watched.check("lab1", w, log.append)
+    assert (w.mon, watched.fake.asked) == ("U", [])
+    watched.check("lab1", w, log.append)
+    watched.check("lab1", w, log.append)
+    assert (w.mon, w.failures, watched.fake.asked) == ("U", 2, [])  # two of three: not yet
+    watched.answers += [False]
+    watched.check("lab1", w, log.append)
+    assert w.mon == "D" and watched.fake.asked == [("terminate", "corp-vpn"), ("initiate", "corp-vpn")]
+    assert any("IKE_VPN_DOWN_ALARM_USER: VPN corp-vpn from 1.1.1.2 is down" in line
+               and "Reason: IPSEC SA VPN Monitor Failure" in line for line in log), log
+    watched.answers += [True]
+    watched.check("lab1", w, log.append)
+    assert w.mon == "U" and "IKE_VPN_UP_ALARM_USER: VPN corp-vpn from 1.1.1.2 is up" in log[-1]
+    assert set(watched.probes) == {("x-westford", "192.168.178.1", "10.10.10.10")}
+
+
+def test_optimized_probes_only_while_traffic_goes_out_and_none_comes_in(watched):
+    w, log = watched.watch(optimized=True), []
+    fake = watched.fake
+    watched.check("lab1", w, log.append)  # a first look: counters noted, no probe
+    fake.packets = (5, 5)
+    watched.check("lab1", w, log.append)  # traffic came in: alive, no probe
+    assert (w.mon, watched.probes) == ("U", [])
+    watched.check("lab1", w, log.append)  # idle: no probe either
+    assert watched.probes == []
+    fake.packets = (5, 9)  # out, nothing in: probe
+    watched.answers += [False]
+    watched.check("lab1", w, log.append)
+    assert len(watched.probes) == 1 and w.failures == 1
+
+
+def test_no_clear_while_another_command_changes_the_lab(watched):
+    from harness.runtime.local import lab_lock
+
+    w, log = watched.watch(), []
+    watched.answers += [False, False, False]
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with lab_lock("lab1"):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        assert held.wait(5)
+        for _ in range(3):
+            watched.check("lab1", w, log.append)
+        assert watched.fake.asked == [] and "the lab is being changed" in log[-1]
+    finally:
+        release.set()
+        t.join()
+    watched.answers += [False]
+    watched.check("lab1", w, log.append)
+    assert watched.fake.asked[0] == ("terminate", "corp-vpn")
