@@ -6,6 +6,7 @@ import dataclasses
 import subprocess
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 import shutil
+import re
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,18 @@ def shared_oracle(relative: str) -> Path:
         pytest.skip(f"{relative} is not at {path} (the project's shared/ folder beside the checkout): "
                     "this oracle is checked in CI")
     return path
+
+
+def yang_numbers(block: str, leaves: tuple[str, ...] = ("interval", "threshold")) -> dict[str, tuple[int, int, int]]:
+    """leaf -> (default, low, high) of each uint leaf in a block of Juniper's YANG: the first
+    `leaf NAME` after the block's start, its `default` and its `range`."""
+    out = {}
+    for leaf in leaves:
+        at = block.index(f"leaf {leaf}")
+        default = int(re.search(r'default "(\d+)"', block[at:]).group(1))
+        lo, hi = map(int, re.search(r'range "(\d+) \.\. (\d+)"', block[at:]).groups())
+        out[leaf] = (default, lo, hi)
+    return out
 
 
 # Two spokes to add, as `nhtb-lab spoke add` would: one like Westford (a Junos peer: Auto NHTB) and

@@ -4,7 +4,6 @@ threshold); Junos's defaults and ranges are read from Juniper's YANG for SRX 24.
 code; the modes charon cannot send are named as not emulated."""
 from __future__ import annotations
 
-import re
 
 import pytest
 
@@ -12,7 +11,7 @@ from harness.model.lab import load_lab
 from harness.model.ledger import not_emulated
 from harness.render import strongswan
 
-from ..conftest import shared_oracle
+from ..conftest import shared_oracle, yang_numbers
 from .test_validate import edit, expect_error
 
 YANG = "reference/junos-yang-24.4R1/conf/junos-es-conf-security@2024-01-01.yang"
@@ -23,13 +22,7 @@ def yang_dpd() -> dict[str, tuple[int, int, int]]:
     text = shared_oracle(YANG).read_text()
     # The site-to-site gateway's DPD: the container that offers probe-idle-tunnel (group VPN's does not).
     block = text[text.rindex("container dead-peer-detection", 0, text.index("leaf probe-idle-tunnel")):]
-    out = {}
-    for leaf in ("interval", "threshold"):
-        at = block.index(f"leaf {leaf}")
-        default = int(re.search(r'default "(\d+)"', block[at:]).group(1))
-        lo, hi = map(int, re.search(r'range "(\d+) \.\. (\d+)"', block[at:]).groups())
-        out[leaf] = (default, lo, hi)
-    return out
+    return yang_numbers(block)
 
 
 def hub_conn(topology, vpn="westford-vpn"):

@@ -13,7 +13,7 @@ from harness.model.lab import load_lab
 from harness.model.ledger import not_emulated
 from harness.runtime.vpn_monitor import targets
 
-from ..conftest import shared_oracle
+from ..conftest import shared_oracle, yang_numbers
 from .test_validate import edit, expect_error
 
 YANG = "reference/junos-yang-24.4R1/conf/junos-es-conf-security@2024-01-01.yang"
@@ -23,13 +23,7 @@ def yang_monitor() -> dict[str, tuple[int, int, int]]:
     """leaf -> (default, low, high) of `security ipsec vpn-monitor-options`, from the YANG."""
     text = shared_oracle(YANG).read_text()
     block = text[text.index("grouping ipsec-vpn-monitor {"):]
-    out = {}
-    for leaf in ("interval", "threshold"):
-        at = block.index(f"leaf {leaf}")
-        default = int(re.search(r'default "(\d+)"', block[at:]).group(1))
-        lo, hi = map(int, re.search(r'range "(\d+) \.\. (\d+)"', block[at:]).groups())
-        out[leaf] = (default, lo, hi)
-    return out
+    return yang_numbers(block)
 
 
 def westford(lab_copy):
