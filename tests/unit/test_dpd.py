@@ -4,7 +4,6 @@ threshold); Junos's defaults and ranges are read from Juniper's YANG for SRX 24.
 code; the modes charon cannot send are named as not emulated."""
 from __future__ import annotations
 
-
 import pytest
 
 from harness.model.lab import load_lab
