@@ -52,7 +52,11 @@ class LinuxDriver(NodeDriver):
             return []
         return [(name, ike) for sa in self.rt.sas(self.lab, self.node) for name, ike in sa.items()]
 
-    def _mode(self, conn: str) -> str:
+    def _mode(self, conn: str, ike: dict | None = None) -> str:
+        """The IKE SA's mode as Junos prints it: IKEv2 (as charon negotiated it), else the IKE
+        policy's main or aggressive (charon does not say which an IKEv1 SA used)."""
+        if ike is not None and ike.get("version") == "2":
+            return "IKEv2"
         vpn = self.site.vpns.get(conn) if self.site else None
         pol = self.site.ike_policies.get(self.site.gateways[vpn.gateway].ike_policy) if vpn else None
         return "Aggressive" if pol and pol.mode == "aggressive" else "Main"
@@ -66,7 +70,7 @@ class LinuxDriver(NodeDriver):
                 index=int(ike["uniqueid"]), name=name, remote=ike["remote-host"],
                 state="UP" if ike["state"] == "ESTABLISHED" else "DOWN",
                 initiator_cookie=ike.get("initiator-spi", ""), responder_cookie=ike.get("responder-spi", ""),
-                mode=self._mode(name), role="Initiator" if ike.get("initiator") == "yes" else "Responder",
+                mode=self._mode(name, ike), role="Initiator" if ike.get("initiator") == "yes" else "Responder",
                 local=ike["local-host"], local_port=int(ike["local-port"]), remote_port=int(ike["remote-port"]),
                 lifetime_remaining=int(remaining) if remaining else None,
                 authentication=INTEGRITY.get(ike.get("integ-alg", ""), ike.get("integ-alg", "")),

@@ -179,6 +179,11 @@ def _gateways(r: _Reader) -> dict[str, IkeGateway]:
         for (i,), _ in r.match(f"security ike gateway {name} external-interface *"):
             gw.external_interface = i
         gw.dpd = _dpd(r, name)
+        for (v,), st in r.match(f"security ike gateway {name} version *"):
+            if v in ("v1-only", "v2-only"):
+                gw.version, gw.version_source = v, st.source  # type: ignore[assignment]
+            else:
+                r.error(st.source, f"ike gateway {name}: version '{v}' is not v1-only or v2-only")
         if not gw.ike_policy:
             r.error(src, f"ike gateway {name} has no ike-policy")
         if gw.address is None:
@@ -382,4 +387,8 @@ def build_junos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[Sou
     if r.problems:
         raise ConfigError(r.problems)
     warnings = [(st.source, f"not emulated by the stand-in, ignored: {st}") for st in r.unread()]
+    warnings += [(gw.dpd.source, f"ike gateway {gw.name}: dead-peer-detection on IKEv2 is not emulated as configured: "
+                                 "charon sends its probe after interval, but declares the peer dead after its own "
+                                 "retransmissions (about 165 s), not after interval x threshold")
+                 for gw in site.gateways.values() if gw.version == "v2-only" and gw.dpd]
     return site, warnings

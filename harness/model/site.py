@@ -139,6 +139,8 @@ class IkeGateway:
     external_interface: str | None
     source: Source
     dpd: Dpd | None = None
+    version: Literal["v1-only", "v2-only"] = "v1-only"  # Junos's default: IKEv1
+    version_source: Source | None = None
 
 
 @dataclass

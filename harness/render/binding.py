@@ -57,7 +57,8 @@ def binding_specs(lab: Lab, site: Site) -> list[dict]:
                 continue
             peer = peer_end(lab, end)
             auto = None
-            # A Junos peer announces its st0 address in phase 2 (NHTB_INFORM); the lab knows it
+            # A Junos peer announces its st0 address in phase 2 (NHTB_INFORM; over IKEv2 too: a public
+            # SRX hub with IKEv2 spokes and no next-hop-tunnel runs OSPF over st0); the lab knows it
             # from the peer's config. ScreenOS announces nothing: it needs a static entry.
             if peer is not None and peer.site.os == "junos" and end.vpn.name not in static:
                 punit = peer.site.units.get(peer.vpn.bind_interface or "")

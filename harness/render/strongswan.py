@@ -93,8 +93,9 @@ def connections(site: Site) -> dict:
         local = str(site.units[gw.external_interface].addresses[0].ip)  # type: ignore[index]
         remote = str(gw.address)
         out[vpn.name] = {
-            "version": "1",
-            "aggressive": "yes" if ike.mode == "aggressive" else "no",
+            "version": "2" if gw.version == "v2-only" else "1",
+            # IKEv2 has no main or aggressive mode: Junos ignores the IKE policy's mode for it.
+            "aggressive": "yes" if ike.mode == "aggressive" and gw.version != "v2-only" else "no",
             "local_addrs": [local],
             "remote_addrs": [remote],
             "proposals": [ike_proposal(p) for p in ike.proposals],

@@ -59,7 +59,8 @@ def phase1(lab: Lab, driver: NodeDriver, timeout: float = 30) -> CheckResult:
     site = lab.sites[driver.node]
     want = sorted(str(e.gateway.address) for e in ends(site))
     ike_algs, _ = _proposal_algs(lab, driver.node)
-    modes = {e.vpn.name: site.ike_policies[e.gateway.ike_policy].mode.capitalize() for e in ends(site)}
+    modes = {e.vpn.name: "IKEv2" if e.gateway.version == "v2-only" else site.ike_policies[e.gateway.ike_policy].mode.capitalize()
+             for e in ends(site)}
 
     def good(sas):
         up = {s.remote for s in sas if s.state == "UP" and s.mode == modes.get(s.name) and s.encryption in ike_algs}

@@ -1,0 +1,96 @@
+"""IKEv2 from the configs: Junos `security ike gateway G version v2-only` (the values and the
+default read from Juniper's YANG for SRX 24.4R1) becomes charon's version 2, where the IKE
+policy's mode means nothing; the verification then expects Junos's IKEv2 mode; a Junos peer still
+gets an Auto NHTB entry; DPD on IKEv2 is said not to be emulated as configured."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness.model.lab import load_lab
+from harness.model.ledger import not_emulated
+from harness.render import strongswan
+from harness.render.binding import binding_specs
+
+from ..conftest import shared_oracle
+from .test_validate import edit, expect_error
+
+YANG = "reference/junos-yang-24.4R1/conf/junos-es-conf-security@2024-01-01.yang"
+
+
+def yang_versions() -> tuple[str, list[str]]:
+    """(default, values) of the site-to-site gateway's `version` leaf, from the YANG."""
+    text = shared_oracle(YANG).read_text()
+    block = text[text.index('description "Negotiate using either IKE v1 or IKE v2 protocol"'):]
+    block = block[:block.index("}\n       }\n")]
+    return re.search(r'default "([^"]+)"', block).group(1), re.findall(r'enum "([^"]+)"', block)
+
+
+def v2(lab_copy):
+    """Westford's VPN on IKEv2 at both ends (the hub's gateway to it, and Westford's to the hub)."""
+    lab_dir = lab_copy.parents[1] / "lab"
+    edit(lab_dir / "corporate.junos", "gateway westford-gate {", "gateway westford-gate {\n            version v2-only;")
+    return edit(lab_dir / "westford.junos", "gateway corp-gate {", "gateway corp-gate {\n            version v2-only;")
+
+
+def test_v2_only_is_charons_ikev2_and_v1_only_the_default(lab_copy):
+    default, values = yang_versions()
+    assert default == "v1-only" and set(values) == {"v1-only", "v2-only"}
+    before = load_lab(lab_copy)
+    assert {g.version for s in before.sites.values() for g in s.gateways.values()} == {default}
+    v2(lab_copy)
+    lab = load_lab(lab_copy)
+    hub = strongswan.connections(lab.sites["corporate"])
+    assert (hub["westford-vpn"]["version"], hub["sunnyvale-vpn"]["version"]) == ("2", "1")
+    assert strongswan.connections(lab.sites["westford"])["corp-vpn"]["version"] == "2"
+    assert hub["westford-vpn"]["aggressive"] == "no"
+    assert not_emulated(lab) == []
+
+
+def test_a_junos_ikev2_peer_still_gets_an_auto_entry(lab_copy):
+    v2(lab_copy)
+    lab = load_lab(lab_copy)
+    [spec] = binding_specs(lab, lab.sites["corporate"])
+    westford_st0 = str(lab.sites["westford"].units["st0.0"].addresses[0].ip)
+    assert spec["vpns"]["westford-vpn"]["auto_next_hop"] == westford_st0
+
+
+def test_a_version_junos_does_not_have_is_refused_at_its_line(lab_copy):
+    line = edit(lab_copy.parents[1] / "lab" / "westford.junos", "gateway corp-gate {",
+                "gateway corp-gate { version v3-only;")
+    expect_error(lab_copy, "westford.junos", line, "ike gateway corp-gate: version 'v3-only' is not v1-only or v2-only")
+
+
+def test_dpd_on_an_ikev2_gateway_is_named_as_not_emulated_as_configured(lab_copy):
+    v2(lab_copy)
+    line = edit(lab_copy.parents[1] / "lab" / "westford.junos", "gateway corp-gate {",
+                "gateway corp-gate { dead-peer-detection { interval 2; threshold 3; }")
+    warnings = [(str(src), msg) for src, msg in load_lab(lab_copy).warnings]
+    assert any(src.endswith(f"westford.junos:{line}") and "dead-peer-detection on IKEv2 is not emulated" in msg
+               for src, msg in warnings), warnings
+
+
+@pytest.mark.parametrize("version,mode,other", [("v1-only", "Main", "IKEv2"), ("v2-only", "IKEv2", "Main")])
+def test_phase_1_expects_the_mode_junos_prints(lab_copy, version, mode, other):
+    from harness.junos.records import IkeSA
+    from harness.verify import checks
+
+    if version == "v2-only":
+        v2(lab_copy)
+    lab = load_lab(lab_copy)
+    peer = str(lab.sites["westford"].gateways["corp-gate"].address)
+
+    class Driver:  # an SA as a device would list it, in the mode the test gives
+        node = "westford"
+
+        def __init__(self, shown: str):
+            self.shown = shown
+
+        def ike_sas(self):
+            return [IkeSA(1, "corp-vpn", peer, "UP", "c", "r", self.shown, "Initiator", "3.3.3.2", 500, 500, 100,
+                          "hmac-sha1-96", "aes-128-cbc", "hmac-sha1", "2", 0, 0, 0, 0, 1, 0)]
+
+    right, wrong = checks.phase1(lab, Driver(mode), timeout=0), checks.phase1(lab, Driver(other), timeout=0)
+    assert right.ok and f"{mode} mode" in right.expected, right
+    assert not wrong.ok, wrong
