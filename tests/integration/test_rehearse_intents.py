@@ -112,14 +112,15 @@ def test_a_route_the_intent_does_not_declare_is_an_undeclared_change(tmp_path, c
 
 def test_a_change_to_a_statement_the_stand_in_does_not_emulate_is_inconclusive(tmp_path, capsys):
     before, after = before_after(tmp_path)
-    # VPN monitoring is not emulated: the stand-in sends no probes, so the rehearsal cannot judge it.
-    statement = "security ipsec vpn westford-vpn vpn-monitor optimized"
+    # The DF bit of the tunnel's outer header is not emulated (the kernel's xfrm decides it), so
+    # the rehearsal cannot judge a change to it.
+    statement = "security ipsec vpn westford-vpn df-bit copy"
     commit(after, "corporate", f"set {statement}")
     rc, text, doc = rehearse(tmp_path, capsys, "--before", str(before), "--after", str(after), intent={})
     assert (rc, doc["verdict"]) == (1, "INCONCLUSIVE"), text
     touched = doc["touched"]
-    assert any("corporate.junos:" in t and "vpn-monitor" in t for t in touched), touched
-    assert "vpn-monitor" in text
+    assert any("corporate.junos:" in t and "df-bit" in t for t in touched), touched
+    assert "df-bit" in text
 
 
 def test_a_lab_that_fails_before_the_change_is_inconclusive_and_says_what_failed(tmp_path, capsys):
