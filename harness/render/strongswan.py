@@ -96,6 +96,8 @@ def connections(site: Site) -> dict:
             "version": "2" if gw.version == "v2-only" else "1",
             # IKEv2 has no main or aggressive mode: Junos ignores the IKE policy's mode for it.
             "aggressive": "yes" if ike.mode == "aggressive" and gw.version != "v2-only" else "no",
+            # Junos does not do MOBIKE: without this, charon moves an IKEv2 SA to port 4500.
+            "mobike": "no",
             "local_addrs": [local],
             "remote_addrs": [remote],
             "proposals": [ike_proposal(p) for p in ike.proposals],

@@ -72,25 +72,34 @@ def phase1(lab: Lab, driver: NodeDriver, timeout: float = 30) -> CheckResult:
                           timeout)
 
 
+FIRST_CHILD = " (or none: an IKEv2 SA's first CHILD SA has no key exchange of its own)"
+
+
 def phase2(lab: Lab, driver: NodeDriver, timeout: float = 30) -> CheckResult:
     """Confirm IPsec (Phase 2) Status: an installed ESP pair per VPN, port 500, proxy IDs, PFS group."""
     site = lab.sites[driver.node]
     _, esp_algs = _proposal_algs(lab, driver.node)
-    want = {}
+    want, first_child = {}, set()
     for e in ends(site):
         pol = site.ipsec_policies[e.vpn.ipsec_policy]
         want[e.vpn.name] = (str(e.gateway.address), f"group{pol.pfs_group}" if pol.pfs_group else "none",
                             str(e.vpn.proxy_id.local), str(e.vpn.proxy_id.remote))
+        if e.gateway.version == "v2-only" and pol.pfs_group:
+            first_child.add(e.vpn.name)  # made in IKE_AUTH, without a key exchange (RFC 7296): no PFS group
+
+    def pfs_ok(name: str, seen: str, pfs: str) -> bool:
+        return seen == pfs or (name in first_child and seen == "none")
 
     def good(sas):
         seen = {s.name: s for s in sas if s.state == "installed"}
         return all(n in seen and seen[n].gateway == gw and seen[n].port == 500 and seen[n].protocol == "ESP"
-                   and seen[n].encryption in esp_algs and seen[n].pfs_group == pfs
+                   and seen[n].encryption in esp_algs and pfs_ok(n, seen[n].pfs_group, pfs)
                    and seen[n].local_identity.endswith(f"={lo})") and seen[n].remote_identity.endswith(f"={re})")
                    for n, (gw, pfs, lo, re) in want.items())
 
     return run_and_expect("phase 2 (IPsec SAs)", driver.node, driver.ipsec_sas, good,
-                          "; ".join(f"{n}: ESP to {gw}:500, {pfs}, proxy {lo} <-> {re}" for n, (gw, pfs, lo, re) in want.items()),
+                          "; ".join(f"{n}: ESP to {gw}:500, {pfs}{FIRST_CHILD if n in first_child else ''}, "
+                                    f"proxy {lo} <-> {re}" for n, (gw, pfs, lo, re) in want.items()),
                           lambda sas: "; ".join(f"{s.name}: {s.protocol} {s.encryption} to {s.gateway}:{s.port} {s.pfs_group} "
                                                 f"{s.local_identity} {s.remote_identity} {s.state}" for s in sas) or "no IPsec SA",
                           timeout)
