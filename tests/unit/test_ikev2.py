@@ -45,6 +45,7 @@ def test_v2_only_is_charons_ikev2_and_v1_only_the_default(lab_copy):
     assert (hub["westford-vpn"]["version"], hub["sunnyvale-vpn"]["version"]) == ("2", "1")
     assert strongswan.connections(lab.sites["westford"])["corp-vpn"]["version"] == "2"
     assert hub["westford-vpn"]["aggressive"] == "no"
+    assert hub["westford-vpn"]["mobike"] == "no"  # Junos has no MOBIKE: the SA stays on port 500
     assert not_emulated(lab) == []
 
 
@@ -94,3 +95,35 @@ def test_phase_1_expects_the_mode_junos_prints(lab_copy, version, mode, other):
     right, wrong = checks.phase1(lab, Driver(mode), timeout=0), checks.phase1(lab, Driver(other), timeout=0)
     assert right.ok and f"{mode} mode" in right.expected, right
     assert not wrong.ok, wrong
+
+
+@pytest.mark.parametrize("version,accepted", [("v1-only", {"group2"}), ("v2-only", {"group2", "none"})])
+def test_phase_2_takes_no_pfs_group_only_on_an_ikev2_first_child_sa(lab_copy, version, accepted):
+    """IKEv2 makes the first CHILD SA in IKE_AUTH, without a key exchange (RFC 7296): no PFS group
+    on it, where IKEv1's quick mode has one."""
+    from harness.junos.records import IpsecSA
+    from harness.verify import checks
+
+    if version == "v2-only":
+        v2(lab_copy)
+    lab = load_lab(lab_copy)
+    peer = str(lab.sites["westford"].gateways["corp-gate"].address)
+    pfs = f"group{lab.sites['westford'].ipsec_policies['vpn-policy1'].pfs_group}"
+    assert pfs == "group2"
+
+    class Driver:
+        node = "westford"
+
+        def __init__(self, group: str):
+            self.group = group
+
+        def ipsec_sas(self):
+            return [IpsecSA(index=1, name="corp-vpn", local_gateway="3.3.3.2", gateway=peer, port=500, protocol="ESP",
+                            encryption="3des-cbc", authentication="hmac-sha1-96", spi_in="1", spi_out="2",
+                            life_seconds=3000, life_kb="unlim", monitoring="-", vsys=0,
+                            local_identity="ipv4_subnet(any:0,[0..7]=0.0.0.0/0)",
+                            remote_identity="ipv4_subnet(any:0,[0..7]=0.0.0.0/0)", mode="tunnel", pfs_group=self.group,
+                            state="installed", replay_window=64, soft_lifetime=2700)]
+
+    seen = {g for g in ("group2", "none", "group5") if checks.phase2(lab, Driver(g), timeout=0).ok}
+    assert seen == accepted
