@@ -7,9 +7,10 @@ from __future__ import annotations
 import inspect
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import LabError
+from ..errors import LabError, VMDied
 from ..progress import Progress
 from ..model.lab import load_lab
 from . import clab, process
@@ -17,7 +18,7 @@ from .environment import topology_env
 from .local import LocalRuntime
 from .probe import probe
 from .rpc import PROGRESS_CALLS, RUNTIME_CALLS, AgentClient, AgentError
-from .vm import LabVM, VMDied
+from .vm import LabVM
 
 
 
@@ -77,6 +78,17 @@ class RemoteRuntime:
         if current is not None:
             self.client, self.qemu_pid = current, vm.pid_of(current.port)
 
+    @contextmanager
+    def _watching_vm(self, call: str):
+        """A call to the VM that runs now, whose failure says VMDied if the VM died under it."""
+        self._follow()
+        try:
+            yield
+        except (OSError, AgentError) as e:
+            if not getattr(e, "kind", ""):  # a kind: the agent answered with an error of the lab's own
+                self._raise_if_vm_died(call, e)
+            raise
+
     def _raise_if_vm_died(self, call: str, error: Exception) -> None:
         """A call that failed because the VM's qemu is gone without a `down` (its kernel panicked,
         and `-no-reboot` ends qemu) raises VMDied, which says so and where the console is kept,
@@ -95,14 +107,9 @@ class RemoteRuntime:
     def mgmt_socket(self, lab_name: str, node: str, port: int = 22, timeout: float = 30):
         """A connection to a node's management port, relayed by the agent (nothing is forwarded
         on the host but what the caller itself listens on)."""
-        self._follow()
-        try:
+        with self._watching_vm("relay"):
             return self.client.stream("relay", {"lab_name": lab_name, "node": node, "port": port, "timeout": timeout},
                                       timeout=timeout + 30)
-        except (OSError, AgentError) as e:
-            if not getattr(e, "kind", ""):
-                self._raise_if_vm_died("relay", e)
-            raise
 
 
 def _forward(name: str):
@@ -114,8 +121,7 @@ def _forward(name: str):
         arguments = {k: v for k, v in params.arguments.items() if k != "self"}
         if "env" in arguments and arguments["env"] is None:  # the user's environment, not the agent's
             arguments["env"] = topology_env(arguments["topology"])
-        self._follow()
-        try:
+        with self._watching_vm(name):
             if name in PROGRESS_CALLS:  # progress comes back as events on the same connection
                 progress = arguments.pop("progress")
                 return self.client.call(name, arguments, on_event=progress, timeout=900)
@@ -123,11 +129,6 @@ def _forward(name: str):
             timeout = (arguments["timeout"] + 30 if "timeout" in arguments
                        else arguments["seconds"] + 60 if "seconds" in arguments else None)
             return self.client.call(name, arguments, timeout=timeout)
-        except (OSError, AgentError) as e:
-            if getattr(e, "kind", ""):
-                raise  # the agent answered with an error of the lab's own
-            self._raise_if_vm_died(name, e)
-            raise
 
     call.__name__ = name
     call.__doc__ = getattr(LocalRuntime, name).__doc__

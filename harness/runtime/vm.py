@@ -21,7 +21,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import LabError, VMDied  # noqa: F401 - VMDied: raised for its callers
+from ..errors import LabError
 from ..files import write_file
 from . import process
 from .paths import VM_DIR

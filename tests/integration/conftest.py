@@ -124,11 +124,18 @@ def variant_lab(where: Path, tag: str, commands):
     for node, cmds in commands(load_lab(topo)).items():
         path = where / "lab" / f"{node}.junos"
         path.write_text(edited_config(path, "junos", tag, cmds))
+    with own_lab(topo, tag) as lab:
+        yield lab
+
+
+@contextmanager
+def own_lab(topology: Path, tag: str):
+    """A lab of `topology` under a name of this test's own, taken down afterwards."""
     name = unique_name(tag)
     rt = backend.choose(MODE, lambda phase, message: None)
-    rt.up(str(topo), name=name)
+    rt.up(str(topology), name=name)
     try:
-        yield RunningLab(name, load_lab(topo, name=name), rt)
+        yield RunningLab(name, load_lab(topology, name=name), rt)
     finally:
         backend.down(name)
 

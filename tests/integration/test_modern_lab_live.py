@@ -7,14 +7,12 @@ from __future__ import annotations
 import pytest
 
 from harness.drivers import for_lab
-from harness.model.lab import load_lab
 from harness.model.ifnames import linux_ifname
 from harness.model.topology import ends
-from harness.runtime import backend
 from harness.verify.suite import verify
 
 from ..conftest import TOPOLOGIES
-from .conftest import MODE, RunningLab, unique_name, wait_until
+from .conftest import own_lab, wait_until
 
 MODERN = TOPOLOGIES / "modern.clab.yml"
 SPOKE = "boston"
@@ -22,13 +20,8 @@ SPOKE = "boston"
 
 @pytest.fixture(scope="module")
 def modern():
-    name = unique_name("modern")
-    rt = backend.choose(MODE, lambda phase, message: None)
-    rt.up(str(MODERN), name=name)
-    try:
-        yield RunningLab(name, load_lab(MODERN, name=name), rt)
-    finally:
-        backend.down(name)
+    with own_lab(MODERN, "modern") as lab:
+        yield lab
 
 
 def test_the_modern_lab_verifies_and_dpd_takes_a_cut_spoke_out_and_back(modern):

@@ -12,6 +12,7 @@ from harness.model.lab import load_lab
 from harness.model.ledger import not_emulated
 from harness.render import strongswan
 from harness.render.binding import binding_specs
+from harness.model.topology import ends
 
 from ..conftest import shared_oracle
 from .test_validate import edit, expect_error
@@ -80,7 +81,8 @@ def test_phase_1_expects_the_mode_junos_prints(lab_copy, version, mode, other):
     if version == "v2-only":
         v2(lab_copy)
     lab = load_lab(lab_copy)
-    peer = str(lab.sites["westford"].gateways["corp-gate"].address)
+    end = ends(lab.sites["westford"])[0]
+    vpn, peer, local = end.vpn.name, str(end.gateway.address), str(end.local_address)
 
     class Driver:  # an SA as a device would list it, in the mode the test gives
         node = "westford"
@@ -89,7 +91,7 @@ def test_phase_1_expects_the_mode_junos_prints(lab_copy, version, mode, other):
             self.shown = shown
 
         def ike_sas(self):
-            return [IkeSA(1, "corp-vpn", peer, "UP", "c", "r", self.shown, "Initiator", "3.3.3.2", 500, 500, 100,
+            return [IkeSA(1, vpn, peer, "UP", "c", "r", self.shown, "Initiator", local, 500, 500, 100,
                           "hmac-sha1-96", "aes-128-cbc", "hmac-sha1", "2", 0, 0, 0, 0, 1, 0)]
 
     right, wrong = checks.phase1(lab, Driver(mode), timeout=0), checks.phase1(lab, Driver(other), timeout=0)
@@ -107,9 +109,9 @@ def test_phase_2_takes_no_pfs_group_only_on_an_ikev2_first_child_sa(lab_copy, ve
     if version == "v2-only":
         v2(lab_copy)
     lab = load_lab(lab_copy)
-    peer = str(lab.sites["westford"].gateways["corp-gate"].address)
-    pfs = f"group{lab.sites['westford'].ipsec_policies['vpn-policy1'].pfs_group}"
-    assert pfs == "group2"
+    end = ends(lab.sites["westford"])[0]
+    vpn, peer, local = end.vpn.name, str(end.gateway.address), str(end.local_address)
+    assert lab.sites["westford"].ipsec_policies[end.vpn.ipsec_policy].pfs_group == 2  # the note's group2
 
     class Driver:
         node = "westford"
@@ -118,7 +120,7 @@ def test_phase_2_takes_no_pfs_group_only_on_an_ikev2_first_child_sa(lab_copy, ve
             self.group = group
 
         def ipsec_sas(self):
-            return [IpsecSA(index=1, name="corp-vpn", local_gateway="3.3.3.2", gateway=peer, port=500, protocol="ESP",
+            return [IpsecSA(index=1, name=vpn, local_gateway=local, gateway=peer, port=500, protocol="ESP",
                             encryption="3des-cbc", authentication="hmac-sha1-96", spi_in="1", spi_out="2",
                             life_seconds=3000, life_kb="unlim", monitoring="-", vsys=0,
                             local_identity="ipv4_subnet(any:0,[0..7]=0.0.0.0/0)",

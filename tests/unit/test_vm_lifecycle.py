@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness.errors import LabError
+from harness.errors import LabError, VMDied
 from harness.runtime import agent, vm
 
 
@@ -134,7 +134,7 @@ def test_a_call_whose_vm_died_says_so_and_keeps_the_console(vm_dir):
     gone = subprocess.Popen(["true"])
     gone.wait()  # the qemu of a guest that panicked: `-no-reboot` ended it
     rt = _runtime_of_vm(vm_dir, gone.pid)
-    with pytest.raises(vm.VMDied, match=r"^the lab VM died during 'labs'.*console kept in .*console-crash-") as e:
+    with pytest.raises(VMDied, match=r"^the lab VM died during 'labs'.*console kept in .*console-crash-") as e:
         rt.labs()
     assert isinstance(e.value.__cause__, OSError)  # what the connection said stays attached
     kept = list(vm_dir.glob("console-crash-*.log"))
