@@ -75,8 +75,9 @@ def _clabernetes(args, lab: Lab, topology: Path) -> int:
             err.print(f"{site}: a stand-in site; the clabernetes runtime runs vSRX nodes only, so `up` refuses this topology")
         return 0
     ns = clabernetes.up(lab, topology, env)
+    clabernetes.record(lab, topology, env)
     out.print(f"lab {lab.name} deployed by clabernetes in namespace {ns} (`kubectl -n {ns} get topology,pods,svc`); "
-              f"the harness does not reach clabernetes nodes yet: reach the vSRX CLIs on their exposed SSH services")
+              f"`nhtb-lab verify --name {lab.name}` asks its vSRX nodes over their exposed SSH")
     return 0
 
 
@@ -112,7 +113,8 @@ def cmd_down(args) -> int:
         return 0
     name = lab_name(args)
     vm = LabVM()
-    if vm.died() and not any(s["name"] == name for s in backend.NativeRuntime().labs()):
+    elsewhere = backend.NativeRuntime().labs() + clabernetes.ClabernetesRuntime().labs()
+    if vm.died() and not any(s["name"] == name for s in elsewhere):
         # Every lab in it went with it: nothing of this one is left anywhere. Keep its console.
         kept = vm.keep_crash_console()
         vm.stop()  # clears its files

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import LabError, VMDied
 from ..progress import Progress
 from ..model.lab import load_lab
-from . import clab, process
+from . import clab, clabernetes, process
 from .environment import topology_env
 from .local import LocalRuntime
 from .probe import probe
@@ -171,11 +171,14 @@ def choose(mode: str, progress: Progress, topology: str | None = None) -> Native
     return RemoteRuntime(LabVM().ensure(progress))
 
 
-def find(lab: str) -> NativeRuntime | RemoteRuntime:
+def find(lab: str) -> NativeRuntime | RemoteRuntime | clabernetes.ClabernetesRuntime:
     """The runtime that holds the running lab `lab`."""
     native = NativeRuntime()
     if any(s["name"] == lab for s in native.labs()):
         return native
+    cluster = clabernetes.ClabernetesRuntime()
+    if any(s["name"] == lab for s in cluster.labs()):
+        return cluster
     client = LabVM().agent()
     if client is not None:
         remote = RemoteRuntime(client)
@@ -187,6 +190,7 @@ def find(lab: str) -> NativeRuntime | RemoteRuntime:
 
 def all_labs() -> list[tuple[str, dict]]:
     out = [("native", s) for s in NativeRuntime().labs()]
+    out += [("clabernetes", s) for s in clabernetes.ClabernetesRuntime().labs()]
     client = LabVM().agent()
     if client is not None:
         out += [("vm", s) for s in RemoteRuntime(client).labs()]

@@ -8,24 +8,39 @@ the containerlab file, its ${VARIABLES} expanded as the user's environment gives
 launcher pods do not see it), with the configs mounted where the file names them
 (`deployment.filesFromConfigMap`). `up --runtime clabernetes --dry-run` prints them, pre-shared
 keys redacted; `up` hands them to `kubectl apply` on stdin (no file holds the keys) and waits for
-the Topology's `status.topologyReady`. The vSRX nodes are then reached on their exposed SSH (the
-service clabernetes makes per node), by the vSRX driver unchanged. No Kubernetes runs on this
+the Topology's `status.topologyReady`. `ClabernetesRuntime` then reaches the nodes the two ways
+clabernetes exposes them: a vSRX's SSH on the LoadBalancer address the Topology's
+`status.exposedPorts` names, or, without a load balancer, through `kubectl port-forward` to the
+node's Service (`<lab>-<node>`, as clabverter names it); a LAN host by `docker exec` in its
+launcher pod (`kubectl exec deployment/<lab>-<node>`: containerlab runs each node in docker
+there, under the node's own name). The drivers are unchanged: the vSRX driver gets its socket
+from `mgmt_socket`, the Linux driver its commands from `exec`. No Kubernetes runs on this
 machine: the resources are tested against clabernetes' CRD and clabverter's golden output; the
 kubectl steps are not run here.
 """
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import re
 import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import yaml
 
 from ..errors import LabError, redact
+from ..files import write_file
 from ..model.lab import Lab
+from ..model.mgmt import SSH_PORT
 from ..parse.clab import expand_vars
+from ..render.netplan import lab_plan
+from . import paths
 from .provider import is_device
+from .state import LabState, NodeState
 
 API = "clabernetes.containerlab.dev/v1alpha1"
 VSRX_MEMORY_GB, VSRX_CPUS = 4, 2  # what a vSRX node needs (Juniper's minimum for vSRX 3.0)
@@ -129,3 +144,102 @@ def up(lab: Lab, topology: Path, env: dict[str, str]) -> str:
         if res.returncode != 0:
             raise LabError(f"clabernetes: {what}: `{' '.join(argv)}` failed: {redact(res.stderr.strip())[-400:]}")
     return ns
+
+
+def service_name(lab_name: str, node: str) -> str:
+    """The Service exposing a node, and the Deployment running its launcher pod (naming
+    "prefixed": the Topology's name, then the node's)."""
+    return f"{lab_name}-{node}"
+
+
+def exposed_address(status: dict, node: str, port: int = SSH_PORT) -> str | None:
+    """The LoadBalancer address exposing `port` of `node`, from the Topology's `status`; None
+    when the node has no load balancer address (yet) or does not expose that port."""
+    ports = (status.get("exposedPorts") or {}).get(node) or {}
+    address = ports.get("loadBalancerAddress")
+    return address if address and port in (ports.get("tcpPorts") or []) else None
+
+
+def exec_argv(lab_name: str, node: str, argv: list[str]) -> list[str]:
+    """A command run in a node's container, inside the launcher pod that runs it in docker."""
+    return ["kubectl", "exec", "-n", namespace_of(lab_name), f"deployment/{service_name(lab_name, node)}", "--",
+            "docker", "exec", node, *argv]
+
+
+FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+) -> \d+")
+
+
+def record_path(lab_name: str) -> Path:
+    return paths.STATE_ROOT / "clabernetes" / f"{lab_name}.json"
+
+
+def record(lab: Lab, topology: Path, env: dict[str, str]) -> LabState:
+    """What this host keeps of a lab deployed on the cluster: enough to find it and read its model."""
+    plans = lab_plan(lab)
+    state = LabState(lab.name, str(topology.resolve()), "clabernetes", time.strftime("%Y-%m-%d %H:%M:%S"), env=env,
+                     nodes={n: NodeState("", lab.kind(n), plans[n].role) for n in lab.nodes})
+    write_file(record_path(lab.name), json.dumps(state.as_dict(), indent=2), secret=True)  # env may hold a key
+    return state
+
+
+def _kubectl(argv: list[str], what: str, timeout: float = 60) -> str:
+    if not shutil.which("kubectl"):
+        raise LabError(f"clabernetes: {what} needs kubectl configured for the cluster the lab runs on")
+    res = subprocess.run(["kubectl", *argv], capture_output=True, text=True, timeout=timeout)
+    if res.returncode != 0:
+        raise LabError(f"clabernetes: {what}: `kubectl {' '.join(argv)}` failed: {redact(res.stderr.strip())[-400:]}")
+    return res.stdout
+
+
+_FORWARDS: list[subprocess.Popen] = []  # port-forwards open for this process's sockets
+atexit.register(lambda: [p.terminate() for p in _FORWARDS])
+
+
+class ClabernetesRuntime:
+    """A lab clabernetes runs: found by its record on this host, its nodes reached as the
+    cluster exposes them. The lab's lifecycle is clabernetes' (`up` applies, `down` deletes)."""
+
+    where = "clabernetes"
+
+    def labs(self) -> list[dict]:
+        folder = record_path("x").parent
+        out = []
+        for f in sorted(folder.glob("*.json")) if folder.exists() else []:
+            try:
+                out.append(json.loads(f.read_text()))
+            except (OSError, ValueError):
+                continue
+        return out
+
+    def exec(self, lab_name: str, node: str, argv: list[str], timeout: float = 120) -> dict:
+        if not shutil.which("kubectl"):
+            raise LabError(f"clabernetes: running a command on {node} needs kubectl")
+        res = subprocess.run(exec_argv(lab_name, node, argv), capture_output=True, text=True, timeout=timeout)
+        return {"returncode": res.returncode, "stdout": res.stdout, "stderr": res.stderr}
+
+    def mgmt_socket(self, lab_name: str, node: str, port: int = SSH_PORT, timeout: float = 30) -> socket.socket:
+        """The node's SSH: on its load balancer address where the cluster gave one, else through
+        `kubectl port-forward` to its Service (on this host's loopback only)."""
+        ns = namespace_of(lab_name)
+        status = json.loads(_kubectl(["get", "-n", ns, f"topology/{lab_name}", "-o", "json"],
+                                     f"reading topology {lab_name}")).get("status") or {}
+        address = exposed_address(status, node, port)
+        if address:
+            return socket.create_connection((address, port), timeout=timeout)
+        proc = subprocess.Popen(["kubectl", "port-forward", "-n", ns, f"svc/{service_name(lab_name, node)}",
+                                 f":{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()  # kubectl says where it listens, then serves until killed
+        m = FORWARDING.search(line)
+        if not m:
+            proc.kill()
+            raise LabError(f"clabernetes: {node} exposes no load balancer address and `kubectl port-forward` to "
+                           f"svc/{service_name(lab_name, node)} failed: {redact((line + proc.stderr.read()).strip())[-300:]}")
+        _FORWARDS.append(proc)
+        return socket.create_connection(("127.0.0.1", int(m[1])), timeout=timeout)
+
+    def down(self, lab_name: str) -> list[str]:
+        """Delete the lab's namespace (its Topology, ConfigMaps, pods and Services go with it)."""
+        ns = namespace_of(lab_name)
+        _kubectl(["delete", "namespace", ns, "--wait=true"], f"deleting namespace {ns}", timeout=600)
+        record_path(lab_name).unlink(missing_ok=True)
+        return [ns]

@@ -109,3 +109,58 @@ def test_a_config_yaml_cannot_keep_as_a_block_shows_no_key_either(tmp_path):
     printed = clabernetes.manifest(docs)
     assert "s3cretPSK" not in printed and "<redacted>" in printed
     assert "s3cretPSK" in clabernetes.manifest(docs, reveal=True)  # what kubectl is given
+
+
+def test_a_node_is_reached_through_the_service_and_deployment_clabverter_names():
+    """clabverter's Service for each node: named as `service_name` says, selecting the node's
+    launcher pods (labelled with that name: the Deployment `exec` enters), exposing SSH."""
+    folder = shared_oracle(EXAMPLE)
+    services = [yaml.safe_load(f.read_text()) for f in sorted(folder.glob("10-service.*.yaml"))]
+    assert services, f"no Service in {folder}"
+    for svc in services:
+        labels = svc["metadata"]["labels"]
+        lab, node = labels["clabernetes/topologyOwner"], labels["clabernetes/topologyNode"]
+        assert svc["metadata"]["name"] == clabernetes.service_name(lab, node)
+        assert svc["spec"]["selector"]["clabernetes/name"] == clabernetes.service_name(lab, node)
+        assert clabernetes.SSH_PORT in [p["port"] for p in svc["spec"]["ports"] if p["protocol"] == "TCP"]
+        argv = clabernetes.exec_argv(lab, node, ["ip", "route"])
+        assert argv[argv.index("--") - 1] == f"deployment/{clabernetes.service_name(lab, node)}"
+        assert argv[argv.index("--") + 1:] == ["docker", "exec", node, "ip", "route"]
+
+
+def test_the_ssh_address_is_the_load_balancer_the_topology_status_reports():
+    (topo,) = by_kind(clabernetes.resources("nhtb-vsrx", VSRX, {}), "Topology")
+    status = {"conditions": [], "configs": {}, "kind": "containerlab", "nodeReadiness": {"corporate": "ready"},
+              "reconcileHashes": {"config": "", "exposedPorts": "", "filesFromURL": {}, "imagePullSecrets": ""},
+              "removeTopologyPrefix": False, "topologyReady": True,
+              "exposedPorts": {"corporate": {"loadBalancerAddress": "172.18.1.10", "tcpPorts": [22, 830], "udpPorts": [161]},
+                               "westford": {"loadBalancerAddress": "", "tcpPorts": [22], "udpPorts": []},
+                               "sunnyvale": {"loadBalancerAddress": "172.18.1.12", "tcpPorts": [830], "udpPorts": []}}}
+    jsonschema.validate({**topo, "status": status}, crd_schema())  # what clabernetes reports looks like this
+    assert clabernetes.exposed_address(status, "corporate") == "172.18.1.10"
+    assert clabernetes.exposed_address(status, "westford") is None  # no address yet: port-forward instead
+    assert clabernetes.exposed_address(status, "sunnyvale") is None  # SSH not exposed
+    assert clabernetes.exposed_address(status, "internet") is None
+
+
+def test_a_deployed_lab_is_found_and_its_vsrx_nodes_are_asked_over_ssh(tmp_path, monkeypatch):
+    from harness.drivers import for_lab
+    from harness.drivers.junos_ssh import JunosSshDriver
+    from harness.errors import LabError
+    from harness.model.lab import load_lab
+    from harness.runtime import backend, paths
+
+    monkeypatch.setattr(paths, "STATE_ROOT", tmp_path)
+    monkeypatch.setenv("PATH", "/nonexistent")  # no kubectl: the calls say so instead of reaching a cluster
+    lab = load_lab(VSRX, name="c9s-lab")
+    clabernetes.record(lab, VSRX, {})
+    assert clabernetes.record_path("c9s-lab").stat().st_mode & 0o777 == 0o600
+    assert isinstance(backend.find("c9s-lab"), clabernetes.ClabernetesRuntime)
+    assert ("clabernetes", "c9s-lab") in [(w, s["name"]) for w, s in backend.all_labs()]
+    drivers = for_lab("c9s-lab")
+    assert {n for n, d in drivers.items() if isinstance(d, JunosSshDriver)} == {"corporate", "westford"}
+    with pytest.raises(LabError, match="kubectl"):
+        drivers["corporate"].ike_sas()
+    with pytest.raises(LabError, match="kubectl"):
+        backend.down("c9s-lab")
+    assert clabernetes.record_path("c9s-lab").exists()  # not deleted on the cluster: still recorded
