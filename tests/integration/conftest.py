@@ -41,6 +41,7 @@ class RunningLab:
     name: str
     model: Lab
     rt: object  # NativeRuntime or RemoteRuntime: the same calls
+    topology: Path = TOPOLOGY  # what it was brought up from: what a revival brings up again
 
     def __post_init__(self):
         self.vm_pid = self._vm_pid()
@@ -65,25 +66,21 @@ class RunningLab:
             return None  # another VM, and the lab is in it (brought up again by someone else)
         died = vm.died()
         self.rt = backend.choose(MODE, lambda phase, message: None)  # keeps a dead VM's console
-        self.rt.up(str(TOPOLOGY), name=self.name)
+        self.rt.up(str(self.topology), name=self.name)
         self.vm_pid = self._vm_pid()
         return (f"the lab VM holding lab '{self.name}' {'died' if died else 'was gone'} (console kept in "
                 f"{vm.last_crash_console()}); the lab was brought up again in a new VM")
 
 
-SESSION: list[RunningLab] = []  # the session's lab, once up: revived before a test that needs it
-
-
-def _uses_the_session_lab(item) -> bool:
-    """Whether the test's `lab` is this file's session lab (a module may define a `lab` of its own)."""
-    defs = getattr(item, "_fixtureinfo", None) and item._fixtureinfo.name2fixturedefs.get("lab")
-    return bool(defs) and getattr(defs[-1].func, "__module__", None) == __name__
+# Every lab this worker brought up and still holds (the session's, and a module's own): revived
+# before the next test when the VM that held it died, so one death fails one test, not the rest.
+LIVE: list[RunningLab] = []
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    if SESSION and _uses_the_session_lab(item):
-        said = SESSION[0].revive_if_its_vm_died()
+    for running in list(LIVE):
+        said = running.revive_if_its_vm_died()
         if said:
             warnings.warn(said)  # shown in the session's warnings summary, under this test
 
@@ -94,8 +91,8 @@ def lab():
     if worker() == "main":  # `make lab-up` ran first: use that lab and leave it running
         try:
             rt = backend.find(default)
-            SESSION.append(RunningLab(default, load_lab(TOPOLOGY, name=default), rt))
-            yield SESSION[0]
+            with _held(RunningLab(default, load_lab(TOPOLOGY, name=default), rt)) as running:
+                yield running
             return
         except LabError:
             pass
@@ -104,9 +101,9 @@ def lab():
     name = default if worker() == "main" else f"{default}-{worker()}"
     rt = backend.choose(MODE, lambda phase, message: None)
     rt.up(str(TOPOLOGY), name=name)
-    SESSION.append(RunningLab(name, load_lab(TOPOLOGY, name=name), rt))
     try:
-        yield SESSION[0]
+        with _held(RunningLab(name, load_lab(TOPOLOGY, name=name), rt)) as running:
+            yield running
     finally:
         try:
             backend.down(name)
@@ -135,9 +132,20 @@ def own_lab(topology: Path, tag: str):
     rt = backend.choose(MODE, lambda phase, message: None)
     rt.up(str(topology), name=name)
     try:
-        yield RunningLab(name, load_lab(topology, name=name), rt)
+        with _held(RunningLab(name, load_lab(topology, name=name), rt, topology)) as running:
+            yield running
     finally:
         backend.down(name)
+
+
+@contextmanager
+def _held(running: RunningLab):
+    """`running` is revived by `pytest_runtest_setup` while the caller holds it."""
+    LIVE.append(running)
+    try:
+        yield running
+    finally:
+        LIVE.remove(running)
 
 
 def wait_until(predicate, seconds: float, step: float = 0.25) -> float | None:
