@@ -62,6 +62,11 @@ class NodeDriver(ABC):
     def route(self, address: str) -> Route | None:
         return self.route_answer(address).route
 
+    def routes(self, addresses: list[str]) -> dict[str, Route | None]:
+        """The best route to each address; a driver that can read its whole table at once does
+        (verification asks for every route of a node: one question, not one per route)."""
+        return {a: self.route(a) for a in addresses}
+
     @abstractmethod
     def ping(self, address: str, count: int = 5, source: str | None = None, size: int | None = None,
              df: bool = False) -> PingResult:

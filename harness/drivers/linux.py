@@ -2,6 +2,7 @@
 the binder's NHTB table, the node's routes, and ping in the node's namespace."""
 from __future__ import annotations
 
+import functools
 import re
 from ipaddress import IPv4Address, IPv4Network
 
@@ -35,6 +36,13 @@ NETNS_ERRORS = {"esp_decryption_failures": "XfrmInStateProtoError", "bad_headers
 def _enc(alg: dict) -> str:
     name, size = alg.get("encr-alg", ""), alg.get("encr-keysize", "")
     return ENCRYPTION.get((name, size if name.startswith("AES") else ""), f"{name.lower()}-{size}".strip("-"))
+
+
+def _best(rows: list[Route], address: str) -> Route | None:
+    """The longest match for `address`."""
+    addr = IPv4Address(address)
+    return max((r for r in rows if addr in IPv4Network(r.prefix)), key=lambda r: IPv4Network(r.prefix).prefixlen,
+               default=None)
 
 
 def identity(ts: str) -> str:
@@ -152,7 +160,20 @@ class LinuxDriver(NodeDriver):
         """Junos's view of the node's kernel routes: device interface names, and a route via a next
         hop on a multipoint unit active only with an NHTB entry for that next hop (a unit's own
         subnet, Direct, is active as on the SRX). The best route is the longest match."""
-        plan = lab_plan(self.model)[self.node]
+        rows = self._route_rows()
+        active = sum(r.active for r in rows)
+        return RouteAnswer(_best(rows, address), len(rows), active, len(rows) - active)
+
+    def routes(self, addresses: list[str]) -> dict[str, Route | None]:
+        rows = self._route_rows()  # one read of the table (and the bindings) for every address
+        return {a: _best(rows, a) for a in addresses}
+
+    @functools.cached_property
+    def _plan(self):
+        return lab_plan(self.model)[self.node]  # the model does not change under a driver
+
+    def _route_rows(self) -> list[Route]:
+        plan = self._plan
         device = {ln.ifname: ln.unit or ln.ifname for ln in plan.links} | {t.ifname: t.unit for t in plan.tunnels}
         multipoint = {t.ifname for t in plan.tunnels if t.multipoint}
         bound = self.next_hop_tunnels()
@@ -164,11 +185,7 @@ class LinuxDriver(NodeDriver):
             active = route_active(bound, gw) if (r["ifname"] in multipoint and gw) else True
             rows.append(Route(r["prefix"], gw, device.get(r["ifname"], r["ifname"]),
                               "Direct" if r["kernel"] else "Static", active))
-        addr = IPv4Address(address)
-        matches = [r for r in rows if addr in IPv4Network(r.prefix)]
-        best = max(matches, key=lambda r: IPv4Network(r.prefix).prefixlen, default=None)
-        active = sum(r.active for r in rows)
-        return RouteAnswer(best, len(rows), active, len(rows) - active)
+        return rows
 
     def _source_address(self, source: str) -> str:
         """A device interface (ge-0/0/0 or ge-0/0/0.0) -> its address; an address stays as it is."""

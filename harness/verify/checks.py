@@ -132,17 +132,33 @@ def next_hop_tunnels(lab: Lab, driver: NodeDriver, timeout: float = 30) -> Check
                           timeout)
 
 
+class _Fresh:
+    """One read shared by several checks: `fetch()` again only when the last read is older than
+    `max_age` (shorter than a check's retry interval, so a retry always sees a new read)."""
+
+    def __init__(self, fetch: Callable[[], T], max_age: float = 0.25):
+        self.fetch, self.max_age, self.at, self.value = fetch, max_age, -1e9, None
+
+    def __call__(self) -> T:
+        if time.monotonic() - self.at > self.max_age:
+            self.value, self.at = self.fetch(), time.monotonic()
+        return self.value
+
+
 def spoke_routes(lab: Lab, driver: NodeDriver, timeout: float = 15) -> list[CheckResult]:
-    """Confirm Static Routes for Remote Peer Local LANs: via the peer's st0 address, on st0, active."""
+    """Confirm Static Routes for Remote Peer Local LANs: via the peer's st0 address, on st0, active.
+    One read of the node's table answers every route (a route that is not right yet reads again)."""
     site = lab.sites[driver.node]
-    out = []
+    wanted = []
     for r in site.routes:
         unit = site.connected_unit_for(r.next_hop) if r.next_hop else (site.units.get(r.interface or ""))
-        if unit is None or not unit.tunnel:
-            continue
-        addr = str(r.prefix.network_address + 1)
+        if unit is not None and unit.tunnel:
+            wanted.append((r, unit, str(r.prefix.network_address + 1)))
+    table = _Fresh(lambda: driver.routes([addr for _, _, addr in wanted]))
+    out = []
+    for r, unit, addr in wanted:
         want = f"{r.prefix} via {r.next_hop or '-'} on {unit.name}, active"
-        out.append(run_and_expect(f"route {r.prefix}", driver.node, lambda a=addr: driver.route(a),
+        out.append(run_and_expect(f"route {r.prefix}", driver.node, lambda a=addr: table()[a],
                                   lambda got, r=r, unit=unit: got is not None and got.prefix == str(r.prefix)
                                   and got.interface == unit.name and got.active
                                   and (r.next_hop is None or got.next_hop == str(r.next_hop)),

@@ -46,3 +46,27 @@ def test_a_next_hop_without_a_binding_makes_its_route_inactive_but_not_st0s_own_
     direct = answer(["10.11.11.12"], "10.11.11.11").route
     assert (direct.prefix, direct.protocol, direct.active) == ("10.11.11.0/24", "Direct", True)
     assert answer([], "8.8.8.8").route.interface == "ge-0/0/3.0"  # the default route, by device name
+
+
+class CountingKernel(Kernel):
+    reads = 0
+
+    def routes(self, lab, node):
+        self.reads += 1
+        return KERNEL
+
+
+def test_the_route_checks_of_a_node_share_one_read_of_its_table_and_a_retry_reads_again():
+    from harness.verify.checks import spoke_routes
+
+    hub = LAB.hub()
+    tunnel_routes = {str(r.prefix) for r in hub.routes if r.next_hop and hub.connected_unit_for(r.next_hop).tunnel}
+    kernel = CountingKernel(["10.11.11.11", "10.11.11.12"])
+    results = spoke_routes(LAB, LinuxDriver(kernel, LAB.name, hub.name, LAB))
+    assert {r.step for r in results} == {f"route {p}" for p in tunnel_routes} and len(results) >= 2
+    assert all(r.ok for r in results) and kernel.reads == 1
+    kernel = CountingKernel(["10.11.11.12"])  # Sunnyvale's binding missing: its route stays inactive
+    results = spoke_routes(LAB, LinuxDriver(kernel, LAB.name, hub.name, LAB), timeout=1.2)
+    assert [r.step for r in results if not r.ok] == ["route 192.168.168.0/24"]
+    assert "inactive" in next(r.seen for r in results if not r.ok)
+    assert kernel.reads >= 3  # the failing route was read again until its deadline
