@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="run the note's verification steps on the running lab")
     v.add_argument("--name", help="lab name (default: the topology's)")
+    v.add_argument("--mesh", action="store_true",
+                   help="ping between every pair of LAN hosts (default: hub to every LAN and back, and each spoke to "
+                        "the next: linear in the spokes; the same for a lab with two spokes)")
     listing_format(v)
 
     sh = sub.add_parser("show", help="Junos-style views of a node's live state")

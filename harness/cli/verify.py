@@ -40,7 +40,7 @@ def diagnosis_document(d: Diagnosis) -> dict:
 
 def cmd_verify(args) -> int:
     name, drivers, model = running_lab(args)
-    results = verify_lab(model, drivers)
+    results = verify_lab(model, drivers, mesh=args.mesh)
     if args.format == "json":
         print_json(verification_document(results))
     else:

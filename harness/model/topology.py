@@ -67,3 +67,14 @@ def lan_host_pairs(lab: Lab) -> list[tuple[LanHost, LanHost]]:
     """Every ordered pair of LAN hosts of different sites (spoke to spoke goes through the hub)."""
     hosts = lan_hosts(lab)
     return [(a, b) for a in hosts for b in hosts if a.site != b.site]
+
+
+def sampled_host_pairs(lab: Lab) -> list[tuple[LanHost, LanHost]]:
+    """The pairs `verify` pings by default: every hub LAN to every other LAN and back, and each
+    spoke's LAN to the next spoke's (a ring through the hub): 3 pairs per spoke, so verification
+    grows linearly with the spokes. With two spokes (the note's lab) that is every pair."""
+    hosts = lan_hosts(lab)
+    hubs = {s.name for s in lab.sites.values() if s.is_hub}
+    spokes = [h for h in hosts if h.site not in hubs]
+    ring = {(spokes[i].host, spokes[(i + 1) % len(spokes)].host) for i in range(len(spokes))} if len(spokes) > 1 else set()
+    return [(a, b) for a, b in lan_host_pairs(lab) if a.site in hubs or b.site in hubs or (a.host, b.host) in ring]

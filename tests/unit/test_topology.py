@@ -65,3 +65,27 @@ def test_bad_topologies_name_file_and_line(text, line, message):
     with pytest.raises(ConfigError) as e:
         parse_topology(text, Path("bad.clab.yml"), env={})
     assert f"bad.clab.yml:{line}: " in str(e.value) and message in str(e.value), str(e.value)
+
+
+def test_verify_pings_every_pair_in_the_notes_lab_and_three_per_spoke_in_a_big_one(tmp_path):
+    """The note's lab (two spokes): the sample is every pair. Ten spokes: the hub's LAN to each
+    spoke's and back, and each spoke's to one other spoke's and from one other (through the hub)."""
+    from collections import Counter
+
+    from harness.model.lab import load_lab
+    from harness.model.spoke import grow
+    from harness.model.topology import lan_host_pairs, sampled_host_pairs
+
+    from ..conftest import THREE_SITE
+
+    note = load_lab(THREE_SITE)
+    assert sampled_host_pairs(note) == lan_host_pairs(note) and len(lan_host_pairs(note)) == 6
+    big = load_lab(grow(THREE_SITE, 10, tmp_path / "n10"))
+    hub = big.hub().name
+    spokes = [s for s in big.sites if s != hub]
+    pairs = sampled_host_pairs(big)
+    assert len(spokes) == 10 and len(pairs) == 3 * len(spokes) and set(pairs) <= set(lan_host_pairs(big))
+    via_hub = [(a.site, b.site) for a, b in pairs if hub in (a.site, b.site)]
+    assert sorted(via_hub) == sorted([(hub, s) for s in spokes] + [(s, hub) for s in spokes])
+    spoke_to_spoke = [(a.site, b.site) for a, b in pairs if hub not in (a.site, b.site)]
+    assert Counter(a for a, _ in spoke_to_spoke) == Counter(b for _, b in spoke_to_spoke) == Counter(spokes)
