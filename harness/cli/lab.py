@@ -75,7 +75,6 @@ def _clabernetes(args, lab: Lab, topology: Path) -> int:
             err.print(f"{site}: a stand-in site; the clabernetes runtime runs vSRX nodes only, so `up` refuses this topology")
         return 0
     ns = clabernetes.up(lab, topology, env)
-    clabernetes.record(lab, topology, env)
     out.print(f"lab {lab.name} deployed by clabernetes in namespace {ns} (`kubectl -n {ns} get topology,pods,svc`); "
               f"`nhtb-lab verify --name {lab.name}` asks its vSRX nodes over their exposed SSH")
     return 0

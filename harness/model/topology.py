@@ -70,11 +70,16 @@ def lan_host_pairs(lab: Lab) -> list[tuple[LanHost, LanHost]]:
 
 
 def sampled_host_pairs(lab: Lab) -> list[tuple[LanHost, LanHost]]:
-    """The pairs `verify` pings by default: every hub LAN to every other LAN and back, and each
-    spoke's LAN to the next spoke's (a ring through the hub): 3 pairs per spoke, so verification
-    grows linearly with the spokes. With two spokes (the note's lab) that is every pair."""
+    """The pairs `verify` pings by default: every hub LAN to every other LAN and back, each
+    spoke's LAN to the next spoke's (a ring through the hub), and both ends of every VPN's LANs
+    (so every SA carries traffic both ways): about 3 pairs per spoke, so verification grows
+    linearly with the spokes. With two spokes (the note's lab), or without a hub, every pair."""
     hosts = lan_hosts(lab)
     hubs = {s.name for s in lab.sites.values() if s.is_hub}
+    if not hubs:
+        return lan_host_pairs(lab)
     spokes = [h for h in hosts if h.site not in hubs]
-    ring = {(spokes[i].host, spokes[(i + 1) % len(spokes)].host) for i in range(len(spokes))} if len(spokes) > 1 else set()
-    return [(a, b) for a, b in lan_host_pairs(lab) if a.site in hubs or b.site in hubs or (a.host, b.host) in ring]
+    wanted = {(spokes[i].site, spokes[(i + 1) % len(spokes)].site) for i in range(len(spokes))} if len(spokes) > 1 else set()
+    for a, b in vpn_pairs(lab):
+        wanted |= {(a.site.name, b.site.name), (b.site.name, a.site.name)}
+    return [(a, b) for a, b in lan_host_pairs(lab) if a.site in hubs or b.site in hubs or (a.site, b.site) in wanted]

@@ -24,6 +24,7 @@ import atexit
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -38,13 +39,15 @@ from ..model.lab import Lab
 from ..model.mgmt import SSH_PORT
 from ..parse.clab import expand_vars
 from ..render.netplan import lab_plan
-from . import paths
 from .provider import is_device
 from .state import LabState, NodeState
 
 API = "clabernetes.containerlab.dev/v1alpha1"
 VSRX_MEMORY_GB, VSRX_CPUS = 4, 2  # what a vSRX node needs (Juniper's minimum for vSRX 3.0)
 READY_DEADLINE = 1200  # seconds: image pulls and vSRX boots in the launcher pods
+MANAGED = "app.kubernetes.io/managed-by"  # on the Namespace: `down` deletes only one nhtb-lab made
+# Where this host records the labs it deployed (a lab outlives a reboot of this host).
+RECORDS = Path(os.environ.get("NHTB_CLABERNETES_RECORDS", "/var/lib/nhtb-lab/clabernetes"))
 
 
 def namespace_of(lab_name: str) -> str:
@@ -62,7 +65,7 @@ def resources(name: str, topology: Path, env: dict[str, str], namespace: str | N
     definition = expand_vars(topology.read_text(), env)
     doc = yaml.safe_load(definition)
     doc["name"] = name  # the lab's name (`--name`) is the Topology's
-    out: list[dict] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}]
+    out: list[dict] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {MANAGED: "nhtb-lab"}}}]
     files: dict[str, list[dict]] = {}
     for node, spec in doc.get("topology", {}).get("nodes", {}).items():
         path = (spec or {}).get("startup-config")
@@ -128,7 +131,8 @@ def kubectl_steps(lab: Lab, namespace: str) -> list[tuple[str, list[str]]]:
 
 
 def up(lab: Lab, topology: Path, env: dict[str, str]) -> str:
-    """Deploy on the cluster kubectl is configured for; returns the namespace."""
+    """Deploy on the cluster kubectl is configured for; returns the namespace. The lab is recorded
+    (with that cluster's context) before anything is applied, so `down` finds whatever was."""
     refused = stand_ins(lab)
     if refused:
         raise LabError(f"{topology}: the clabernetes runtime runs vSRX nodes; {', '.join(refused)} would be a "
@@ -138,11 +142,21 @@ def up(lab: Lab, topology: Path, env: dict[str, str]) -> str:
         raise LabError("the clabernetes runtime needs kubectl configured for a cluster running clabernetes "
                        "(`up --runtime clabernetes --dry-run` prints the resources it would apply)")
     ns = namespace_of(lab.name)
+    context = None
     for what, argv in kubectl_steps(lab, ns):
-        stdin = manifest(resources(lab.name, topology, env), reveal=True) if argv[-1] == "-" else None
+        if context:  # the first step names the cluster's context: every later call is pinned to it
+            argv = ["kubectl", "--context", context, *argv[1:]]
+        stdin = None
+        if argv[-1] == "-":
+            if not _ours_or_absent(ns, context):
+                raise LabError(f"clabernetes: namespace {ns} exists and nhtb-lab did not make it (no {MANAGED}=nhtb-lab "
+                               f"label): choose another lab name (--name)")
+            record(lab, topology, env, context)
+            stdin = manifest(resources(lab.name, topology, env), reveal=True)
         res = subprocess.run(argv, input=stdin, capture_output=True, text=True)
         if res.returncode != 0:
             raise LabError(f"clabernetes: {what}: `{' '.join(argv)}` failed: {redact(res.stderr.strip())[-400:]}")
+        context = context or res.stdout.strip()
     return ns
 
 
@@ -160,86 +174,129 @@ def exposed_address(status: dict, node: str, port: int = SSH_PORT) -> str | None
     return address if address and port in (ports.get("tcpPorts") or []) else None
 
 
-def exec_argv(lab_name: str, node: str, argv: list[str]) -> list[str]:
+def exec_argv(lab_name: str, node: str, argv: list[str], context: str | None = None) -> list[str]:
     """A command run in a node's container, inside the launcher pod that runs it in docker."""
-    return ["kubectl", "exec", "-n", namespace_of(lab_name), f"deployment/{service_name(lab_name, node)}", "--",
-            "docker", "exec", node, *argv]
+    return ["kubectl", *(["--context", context] if context else []), "exec", "-n", namespace_of(lab_name),
+            f"deployment/{service_name(lab_name, node)}", "--", "docker", "exec", node, *argv]
 
 
 FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+) -> \d+")
 
 
 def record_path(lab_name: str) -> Path:
-    return paths.STATE_ROOT / "clabernetes" / f"{lab_name}.json"
+    return RECORDS / f"{lab_name}.json"
 
 
-def record(lab: Lab, topology: Path, env: dict[str, str]) -> LabState:
-    """What this host keeps of a lab deployed on the cluster: enough to find it and read its model."""
+def record(lab: Lab, topology: Path, env: dict[str, str], context: str | None) -> dict:
+    """What this host keeps of a lab deployed on the cluster: enough to find it, read its model,
+    and reach the same cluster (its kubectl context) whatever kubectl points at later."""
     plans = lab_plan(lab)
     state = LabState(lab.name, str(topology.resolve()), "clabernetes", time.strftime("%Y-%m-%d %H:%M:%S"), env=env,
                      nodes={n: NodeState("", lab.kind(n), plans[n].role) for n in lab.nodes})
-    write_file(record_path(lab.name), json.dumps(state.as_dict(), indent=2), secret=True)  # env may hold a key
-    return state
+    doc = state.as_dict() | {"context": context}
+    write_file(record_path(lab.name), json.dumps(doc, indent=2), secret=True)  # env may hold a key
+    return doc
 
 
-def _kubectl(argv: list[str], what: str, timeout: float = 60) -> str:
+def _kubectl(argv: list[str], what: str, context: str | None, timeout: float = 60) -> str:
     if not shutil.which("kubectl"):
         raise LabError(f"clabernetes: {what} needs kubectl configured for the cluster the lab runs on")
-    res = subprocess.run(["kubectl", *argv], capture_output=True, text=True, timeout=timeout)
+    full = ["kubectl", *(["--context", context] if context else []), *argv]
+    res = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
     if res.returncode != 0:
-        raise LabError(f"clabernetes: {what}: `kubectl {' '.join(argv)}` failed: {redact(res.stderr.strip())[-400:]}")
+        raise LabError(f"clabernetes: {what}: `{' '.join(full)}` failed: {redact(res.stderr.strip())[-400:]}")
     return res.stdout
 
 
-_FORWARDS: list[subprocess.Popen] = []  # port-forwards open for this process's sockets
-atexit.register(lambda: [p.terminate() for p in _FORWARDS])
+def _ours_or_absent(ns: str, context: str | None) -> bool:
+    """Whether namespace `ns` is absent, or carries nhtb-lab's label."""
+    found = _kubectl(["get", "namespace", ns, "-o", "json", "--ignore-not-found"], f"reading namespace {ns}", context)
+    return not found.strip() or json.loads(found)["metadata"].get("labels", {}).get(MANAGED) == "nhtb-lab"
+
+
+def _end_with_this_process() -> None:
+    """In a port-forward's child: it gets SIGTERM when the process that started it ends, however."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+
+
+_FORWARDS: dict[tuple[str, str, int], tuple[subprocess.Popen, int]] = {}  # one per node and port, reused
+atexit.register(lambda: [p.terminate() for p, _ in _FORWARDS.values()])
 
 
 class ClabernetesRuntime:
     """A lab clabernetes runs: found by its record on this host, its nodes reached as the
-    cluster exposes them. The lab's lifecycle is clabernetes' (`up` applies, `down` deletes)."""
+    cluster exposes them. The lab's lifecycle is clabernetes' (`up` applies, `down` deletes);
+    what only a stand-in has (faults, soak, supervisor log, flow trace) is refused by name."""
 
     where = "clabernetes"
 
     def labs(self) -> list[dict]:
-        folder = record_path("x").parent
         out = []
-        for f in sorted(folder.glob("*.json")) if folder.exists() else []:
+        for f in sorted(RECORDS.glob("*.json")) if RECORDS.exists() else []:
             try:
                 out.append(json.loads(f.read_text()))
             except (OSError, ValueError):
                 continue
         return out
 
+    def _context(self, lab_name: str) -> str | None:
+        return next((s.get("context") for s in self.labs() if s["name"] == lab_name), None)
+
+    def __getattr__(self, call: str):
+        if call.startswith("_"):
+            raise AttributeError(call)
+
+        def refused(*args, **kwargs):
+            raise LabError(f"'{call}' is not offered on a lab clabernetes runs: its nodes are devices, asked over "
+                           "SSH (verify, show, diagnose), and hosts reached by exec")
+        return refused
+
     def exec(self, lab_name: str, node: str, argv: list[str], timeout: float = 120) -> dict:
         if not shutil.which("kubectl"):
             raise LabError(f"clabernetes: running a command on {node} needs kubectl")
-        res = subprocess.run(exec_argv(lab_name, node, argv), capture_output=True, text=True, timeout=timeout)
+        res = subprocess.run(exec_argv(lab_name, node, argv, self._context(lab_name)), capture_output=True, text=True,
+                             timeout=timeout)
         return {"returncode": res.returncode, "stdout": res.stdout, "stderr": res.stderr}
 
     def mgmt_socket(self, lab_name: str, node: str, port: int = SSH_PORT, timeout: float = 30) -> socket.socket:
         """The node's SSH: on its load balancer address where the cluster gave one, else through
-        `kubectl port-forward` to its Service (on this host's loopback only)."""
-        ns = namespace_of(lab_name)
+        `kubectl port-forward` to its Service (on this host's loopback only; one per node, kept)."""
+        ns, context = namespace_of(lab_name), self._context(lab_name)
         status = json.loads(_kubectl(["get", "-n", ns, f"topology/{lab_name}", "-o", "json"],
-                                     f"reading topology {lab_name}")).get("status") or {}
+                                     f"reading topology {lab_name}", context)).get("status") or {}
         address = exposed_address(status, node, port)
         if address:
             return socket.create_connection((address, port), timeout=timeout)
-        proc = subprocess.Popen(["kubectl", "port-forward", "-n", ns, f"svc/{service_name(lab_name, node)}",
-                                 f":{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = proc.stdout.readline()  # kubectl says where it listens, then serves until killed
+        key = (lab_name, node, port)
+        if key not in _FORWARDS or _FORWARDS[key][0].poll() is not None:
+            _FORWARDS[key] = self._forward(ns, context, service_name(lab_name, node), port, timeout)
+        return socket.create_connection(("127.0.0.1", _FORWARDS[key][1]), timeout=timeout)
+
+    @staticmethod
+    def _forward(ns: str, context: str | None, service: str, port: int, timeout: float) -> tuple[subprocess.Popen, int]:
+        proc = subprocess.Popen(["kubectl", *(["--context", context] if context else []), "port-forward", "-n", ns,
+                                 f"svc/{service}", f":{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, preexec_fn=_end_with_this_process)
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)  # kubectl says where it listens, then serves
+        line = proc.stdout.readline() if ready else ""
         m = FORWARDING.search(line)
         if not m:
             proc.kill()
-            raise LabError(f"clabernetes: {node} exposes no load balancer address and `kubectl port-forward` to "
-                           f"svc/{service_name(lab_name, node)} failed: {redact((line + proc.stderr.read()).strip())[-300:]}")
-        _FORWARDS.append(proc)
-        return socket.create_connection(("127.0.0.1", int(m[1])), timeout=timeout)
+            raise LabError(f"clabernetes: no load balancer address and `kubectl port-forward svc/{service}` did not "
+                           f"listen within {timeout:g}s: {redact((line + proc.stderr.read()).strip())[-300:]}")
+        return proc, int(m[1])
 
     def down(self, lab_name: str) -> list[str]:
-        """Delete the lab's namespace (its Topology, ConfigMaps, pods and Services go with it)."""
-        ns = namespace_of(lab_name)
-        _kubectl(["delete", "namespace", ns, "--wait=true"], f"deleting namespace {ns}", timeout=600)
+        """Delete the lab's namespace (its Topology, ConfigMaps, pods and Services go with it),
+        only if nhtb-lab made it; the record goes too, also when the namespace is gone already."""
+        ns, context = namespace_of(lab_name), self._context(lab_name)
+        if not _ours_or_absent(ns, context):
+            raise LabError(f"clabernetes: namespace {ns} has no {MANAGED}=nhtb-lab label: not deleting it")
+        _kubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=true"], f"deleting namespace {ns}", context,
+                 timeout=600)
+        for key in [k for k in _FORWARDS if k[0] == lab_name]:
+            _FORWARDS.pop(key)[0].terminate()
         record_path(lab_name).unlink(missing_ok=True)
         return [ns]

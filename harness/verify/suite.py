@@ -24,8 +24,11 @@ def verify(lab: Lab, drivers: dict[str, NodeDriver], timeout: float | None = Non
         results += [checks.phase1(lab, d, **t), checks.phase2(lab, d, **t), checks.next_hop_tunnels(lab, d, **t)]
         results += checks.spoke_routes(lab, d, **t)
     pairs = lan_host_pairs(lab) if mesh else sampled_host_pairs(lab)  # PC to PC, spoke to spoke through the hub
-    with ThreadPoolExecutor(PINGS_AT_ONCE) as pool:
+    pool = ThreadPoolExecutor(PINGS_AT_ONCE)
+    try:
         results += pool.map(lambda p: checks.ping(drivers[p[0].host], p[1].address, count=3, **t), pairs)
+    finally:  # Ctrl-C or a dead VM: the pings not started yet are not started
+        pool.shutdown(wait=False, cancel_futures=True)
     for node in lab.sites:  # after traffic: no error counter moved
         results += checks.sa_errors(lab, drivers[node])
     return results

@@ -6,6 +6,8 @@ named and keyed as clabverter's template names them, mounted where the topology 
 the printed manifest never shows a key."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import jsonschema
 import pytest
 import yaml
@@ -111,20 +113,23 @@ def test_a_config_yaml_cannot_keep_as_a_block_shows_no_key_either(tmp_path):
     assert "s3cretPSK" in clabernetes.manifest(docs, reveal=True)  # what kubectl is given
 
 
-def test_a_node_is_reached_through_the_service_and_deployment_clabverter_names():
-    """clabverter's Service for each node: named as `service_name` says, selecting the node's
-    launcher pods (labelled with that name: the Deployment `exec` enters), exposing SSH."""
+def test_a_node_is_reached_through_the_service_and_container_clabernetes_makes():
+    """clabverter's Service for each node: named as `service_name` says, its SSH port led to the
+    port the node's sub-topology maps to the node's 22; the sub-topology has no name prefix, so
+    containerlab names the node's container after the node, which `exec` enters."""
     folder = shared_oracle(EXAMPLE)
     services = [yaml.safe_load(f.read_text()) for f in sorted(folder.glob("10-service.*.yaml"))]
+    configs = yaml.safe_load((folder / "10-topology.clabverter-basic.yaml").read_text())["status"]["configs"]
     assert services, f"no Service in {folder}"
     for svc in services:
         labels = svc["metadata"]["labels"]
         lab, node = labels["clabernetes/topologyOwner"], labels["clabernetes/topologyNode"]
         assert svc["metadata"]["name"] == clabernetes.service_name(lab, node)
-        assert svc["spec"]["selector"]["clabernetes/name"] == clabernetes.service_name(lab, node)
-        assert clabernetes.SSH_PORT in [p["port"] for p in svc["spec"]["ports"] if p["protocol"] == "TCP"]
+        (ssh,) = [p for p in svc["spec"]["ports"] if p["protocol"] == "TCP" and p["port"] == clabernetes.SSH_PORT]
+        sub = yaml.safe_load(configs[node])
+        assert f"{ssh['targetPort']}:{clabernetes.SSH_PORT}/tcp" in sub["topology"]["defaults"]["ports"]
+        assert sub["prefix"] == "" and node in sub["topology"]["nodes"]
         argv = clabernetes.exec_argv(lab, node, ["ip", "route"])
-        assert argv[argv.index("--") - 1] == f"deployment/{clabernetes.service_name(lab, node)}"
         assert argv[argv.index("--") + 1:] == ["docker", "exec", node, "ip", "route"]
 
 
@@ -148,19 +153,53 @@ def test_a_deployed_lab_is_found_and_its_vsrx_nodes_are_asked_over_ssh(tmp_path,
     from harness.drivers.junos_ssh import JunosSshDriver
     from harness.errors import LabError
     from harness.model.lab import load_lab
-    from harness.runtime import backend, paths
+    from harness.runtime import backend
 
-    monkeypatch.setattr(paths, "STATE_ROOT", tmp_path)
+    class NoVM:  # this test is about the record, not about a lab VM that may be running here
+        def agent(self, *a, **k):
+            return None
+
+    monkeypatch.setattr(backend, "LabVM", NoVM)
+    monkeypatch.setattr(clabernetes, "RECORDS", tmp_path)
     monkeypatch.setenv("PATH", "/nonexistent")  # no kubectl: the calls say so instead of reaching a cluster
     lab = load_lab(VSRX, name="c9s-lab")
-    clabernetes.record(lab, VSRX, {})
+    clabernetes.record(lab, VSRX, {}, "kind-c9s")
     assert clabernetes.record_path("c9s-lab").stat().st_mode & 0o777 == 0o600
-    assert isinstance(backend.find("c9s-lab"), clabernetes.ClabernetesRuntime)
+    rt = backend.find("c9s-lab")
+    assert isinstance(rt, clabernetes.ClabernetesRuntime) and rt._context("c9s-lab") == "kind-c9s"
     assert ("clabernetes", "c9s-lab") in [(w, s["name"]) for w, s in backend.all_labs()]
     drivers = for_lab("c9s-lab")
     assert {n for n, d in drivers.items() if isinstance(d, JunosSshDriver)} == {"corporate", "westford"}
     with pytest.raises(LabError, match="kubectl"):
         drivers["corporate"].ike_sas()
+    with pytest.raises(LabError, match="not offered on a lab clabernetes runs"):
+        rt.inject("c9s-lab", "kill-charon", node="westford")
     with pytest.raises(LabError, match="kubectl"):
         backend.down("c9s-lab")
     assert clabernetes.record_path("c9s-lab").exists()  # not deleted on the cluster: still recorded
+    assert clabernetes.exec_argv("c9s-lab", "corp-pc", ["true"], "kind-c9s")[:3] == ["kubectl", "--context", "kind-c9s"]
+
+
+def test_down_deletes_only_a_namespace_nhtb_lab_labelled(monkeypatch):
+    import json
+
+    from harness.errors import LabError
+
+    (ns,) = by_kind(clabernetes.resources("nhtb-vsrx", VSRX, {}), "Namespace")
+    asked: list[list[str]] = []
+    found = {"text": json.dumps(ns)}  # what `kubectl get namespace -o json` prints of it
+
+    def kubectl(argv, what, context, timeout=60):
+        asked.append(argv)
+        return found["text"] if argv[0] == "get" else ""
+
+    monkeypatch.setattr(clabernetes, "_kubectl", kubectl)
+    monkeypatch.setattr(clabernetes, "RECORDS", Path("/nonexistent"))
+    assert clabernetes.ClabernetesRuntime().down("nhtb-vsrx") == ["nhtb-vsrx"] and asked[-1][:2] == ["delete", "namespace"]
+    found["text"] = json.dumps({**ns, "metadata": {"name": "nhtb-vsrx"}})  # someone else's namespace
+    asked.clear()
+    with pytest.raises(LabError, match="not deleting it"):
+        clabernetes.ClabernetesRuntime().down("nhtb-vsrx")
+    assert [a[0] for a in asked] == ["get"]
+    found["text"] = ""  # gone already: the record goes, nothing to delete
+    assert clabernetes.ClabernetesRuntime().down("nhtb-vsrx") == ["nhtb-vsrx"]
