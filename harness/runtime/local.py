@@ -186,6 +186,7 @@ class LocalRuntime(NodeQueries):
             ldir.chmod(0o700)
             with Phase("namespaces and links", progress, timings):
                 namespaces = self.provider.create(lab, lab.name)
+            with Phase("nodes configured", progress, timings):  # addresses, st0, routes, nftables
                 self._configure_new(lab, state, namespaces)
             stand_ins = self._stand_ins(lab)
             with Phase("daemons", progress, timings):

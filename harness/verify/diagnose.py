@@ -17,7 +17,7 @@ from ..model.topology import VpnEnd, ends, lan_host_pairs, peer_end, vpn_pairs
 from ..render.binding import binding_specs
 from ..junos import kmd
 from ..junos.nhtb import rows as nhtb_rows
-from . import checks
+from . import checks, parallel
 
 LAYERS = ("link", "IKE peer", "phase 1", "phase 2", "nhtb", "policy", "traffic")
 TITLES = {"nhtb": "NHTB and routes"}
@@ -291,9 +291,10 @@ class Walk:
                 if a.site in walked and b.site in walked]
 
     def policy(self) -> Cause | None:
-        for (sa, ha), (sb, hb) in self._host_pairs():
+        pairs = self._host_pairs()  # pinged several at a time; the first that failed, in order, is traced
+        answers = parallel.each(lambda p: self.d[p[0][1]].ping(self.lab.host_address(p[1][1]), count=2), pairs)
+        for ((sa, ha), (sb, hb)), r in zip(pairs, answers):
             dst = self.lab.host_address(hb)
-            r = self.d[ha].ping(dst, count=2)
             if r.received:
                 self.ok("policy", f"{ha} ({sa}) -> {hb} ({sb}): ping answered")
                 continue

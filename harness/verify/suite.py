@@ -1,16 +1,11 @@
 """The note's verification steps over a whole lab, as one list of results (for `nhtb-lab verify`)."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ..drivers.base import NodeDriver
 from ..model.lab import Lab
 from ..model.topology import lan_host_pairs, sampled_host_pairs
-from . import checks
+from . import checks, parallel
 from .checks import CheckResult
-
-
-PINGS_AT_ONCE = 8  # the pings wait on the network, not on a CPU: several at a time
 
 
 def verify(lab: Lab, drivers: dict[str, NodeDriver], timeout: float | None = None,
@@ -24,11 +19,7 @@ def verify(lab: Lab, drivers: dict[str, NodeDriver], timeout: float | None = Non
         results += [checks.phase1(lab, d, **t), checks.phase2(lab, d, **t), checks.next_hop_tunnels(lab, d, **t)]
         results += checks.spoke_routes(lab, d, **t)
     pairs = lan_host_pairs(lab) if mesh else sampled_host_pairs(lab)  # PC to PC, spoke to spoke through the hub
-    pool = ThreadPoolExecutor(PINGS_AT_ONCE)
-    try:
-        results += pool.map(lambda p: checks.ping(drivers[p[0].host], p[1].address, count=3, **t), pairs)
-    finally:  # Ctrl-C or a dead VM: the pings not started yet are not started
-        pool.shutdown(wait=False, cancel_futures=True)
+    results += parallel.each(lambda p: checks.ping(drivers[p[0].host], p[1].address, count=3, **t), pairs)
     for node in lab.sites:  # after traffic: no error counter moved
         results += checks.sa_errors(lab, drivers[node])
     return results
