@@ -101,16 +101,9 @@ def clock_offset(rt, lab: str, node: str) -> float:
     return min(samples)[1]
 
 
-def policies(rt, lab: str, node: str) -> set[str]:
-    """A node's XFRM policies as selector and direction (indexes and priorities aside)."""
-    text = rt.exec(lab, node, ["ip", "xfrm", "policy"])["stdout"]
-    out, sel = set(), ""
-    for line in text.splitlines():
-        if line.startswith("src "):
-            sel = line.strip()
-        elif line.strip().startswith("dir "):
-            out.add(f"{sel} {line.split()[1]}")
-    return out
+def policies(rt, lab: str, node: str) -> set[tuple]:
+    """A node's XFRM policies as the kernel holds them (priorities aside: a restart may renumber)."""
+    return {tuple(v for k, v in sorted(p.items()) if k != "priority") for p in rt.xfrm_policies(lab, node)}
 
 
 def stale(rt, lab: str, model, drivers, before: dict) -> list[str]:
