@@ -145,7 +145,7 @@ def up(lab: Lab, topology: Path, env: dict[str, str]) -> str:
     context = None
     for what, argv in kubectl_steps(lab, ns):
         if context:  # the first step names the cluster's context: every later call is pinned to it
-            argv = ["kubectl", "--context", context, *argv[1:]]
+            argv = kubectl(context, *argv[1:])
         stdin = None
         if argv[-1] == "-":
             if not _ours_or_absent(ns, context):
@@ -174,9 +174,14 @@ def exposed_address(status: dict, node: str, port: int = SSH_PORT) -> str | None
     return address if address and port in (ports.get("tcpPorts") or []) else None
 
 
+def kubectl(context: str | None, *argv: str) -> list[str]:
+    """kubectl's argv, pinned to the lab's cluster context where one was recorded."""
+    return ["kubectl", *(["--context", context] if context else []), *argv]
+
+
 def exec_argv(lab_name: str, node: str, argv: list[str], context: str | None = None) -> list[str]:
     """A command run in a node's container, inside the launcher pod that runs it in docker."""
-    return ["kubectl", *(["--context", context] if context else []), "exec", "-n", namespace_of(lab_name),
+    return [*kubectl(context, "exec", "-n", namespace_of(lab_name)),
             f"deployment/{service_name(lab_name, node)}", "--", "docker", "exec", node, *argv]
 
 
@@ -201,7 +206,7 @@ def record(lab: Lab, topology: Path, env: dict[str, str], context: str | None) -
 def _kubectl(argv: list[str], what: str, context: str | None, timeout: float = 60) -> str:
     if not shutil.which("kubectl"):
         raise LabError(f"clabernetes: {what} needs kubectl configured for the cluster the lab runs on")
-    full = ["kubectl", *(["--context", context] if context else []), *argv]
+    full = kubectl(context, *argv)
     res = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
     if res.returncode != 0:
         raise LabError(f"clabernetes: {what}: `{' '.join(full)}` failed: {redact(res.stderr.strip())[-400:]}")
@@ -276,7 +281,7 @@ class ClabernetesRuntime:
 
     @staticmethod
     def _forward(ns: str, context: str | None, service: str, port: int, timeout: float) -> tuple[subprocess.Popen, int]:
-        proc = subprocess.Popen(["kubectl", *(["--context", context] if context else []), "port-forward", "-n", ns,
+        proc = subprocess.Popen([*kubectl(context, "port-forward", "-n", ns),
                                  f"svc/{service}", f":{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, preexec_fn=_end_with_this_process)
         ready, _, _ = select.select([proc.stdout], [], [], timeout)  # kubectl says where it listens, then serves

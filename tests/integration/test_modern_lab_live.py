@@ -35,7 +35,9 @@ def test_the_modern_lab_verifies_and_dpd_takes_a_cut_spoke_out_and_back(modern):
     v2 = {e.vpn.name for e in ends(lab.model.sites[hub]) if e.gateway.version == "v2-only"}
     assert v2 and all(modes[v] == "IKEv2" for v in v2) and all(m == "Main" for v, m in modes.items() if v not in v2)
     monitored = [v.name for v in lab.model.sites[SPOKE].vpns.values() if v.monitor]
-    assert wait_until(lambda: all(s.monitoring == "U" for s in drivers[SPOKE].ipsec_sas() if s.name in monitored), 60)
+    # wait_until returns 0.0 when it held at once: compare with None, never by truth
+    assert wait_until(lambda: all(s.monitoring == "U" for s in drivers[SPOKE].ipsec_sas() if s.name in monitored),
+                      60) is not None
 
     spoke_vpn = next(e.vpn.name for e in ends(lab.model.sites[hub]) if str(e.gateway.address) ==
                      str(lab.model.sites[SPOKE].public_address()))
