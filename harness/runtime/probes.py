@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import threading
 import time
 from typing import Callable
 
 from ..render.nftables import TRACE_TABLE
-from . import nsexec
+from . import nsexec, tcp
 
 
 def flow_trace(ns: str, table: str, duration: float, during: Callable[[], object] | None = None) -> tuple[list[str], object]:
@@ -42,12 +41,17 @@ def flow_trace(ns: str, table: str, duration: float, during: Callable[[], object
     return [ln.rstrip("\n") for ln in lines], result
 
 
-_CLIENT = ("import socket,time\n"
-           "for _ in range(3):\n"
-           "    s=socket.socket(); s.settimeout(0.3)\n"
-           "    try: s.connect(({addr!r}, {port}))\n"
-           "    except OSError: pass\n"
-           "    s.close(); time.sleep(0.3)\n")
+def _syn(src_ns: str, address: str, port: int) -> None:
+    """One TCP connection attempt from `src_ns` (a socket made there by this process, no new
+    one: a Python start costs seconds under emulation); refused or unanswered alike."""
+    s = tcp.client_socket(src_ns)
+    try:
+        s.settimeout(0.3)
+        s.connect((address, port))
+    except OSError:
+        pass
+    finally:
+        s.close()
 
 
 def syn_mss(src_ns: str, dst_ns: str, dst_ifname: str, address: str, port: int, timeout: float) -> dict:
@@ -58,7 +62,8 @@ def syn_mss(src_ns: str, dst_ns: str, dst_ifname: str, address: str, port: int, 
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         while cap.poll() is None:  # keep sending SYNs until the capture has one: no fixed sleep
-            nsexec.run(src_ns, [sys.executable, "-c", _CLIENT.format(addr=address, port=port)], timeout=30)
+            _syn(src_ns, address, port)
+            time.sleep(0.2)
         out = cap.stdout.read() if cap.stdout else ""
     finally:
         if cap.poll() is None:

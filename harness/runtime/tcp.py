@@ -37,7 +37,7 @@ def _listener(ns: str, port: int) -> socket.socket:
     return s
 
 
-def _client(ns: str) -> socket.socket:
+def client_socket(ns: str) -> socket.socket:
     with _inside(ns):
         return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 
@@ -48,7 +48,7 @@ def handshake(src_ns: str, dst_ns: str, address: str, port: int, timeout: float 
     listened on in `dst_ns` at `listen_port` (default: `port`; another one where destination NAT
     changes it), opens; and the address the listener saw it come from (source NAT shows there)."""
     listener = _listener(dst_ns, listen_port or port)
-    client = _client(src_ns)
+    client = client_socket(src_ns)
     try:
         client.settimeout(timeout)
         if source:
@@ -104,7 +104,7 @@ def hold(pairs: list[tuple[str, str, str]], port: int, seconds: float, interval:
         key = f"{src} -> {address}"
         r = {"connected": False, "broken": False, "exchanges": 0, "max_gap": 0.0, "stalls": 0, "error": None}
         results[key] = r
-        client = _client(src)
+        client = client_socket(src)
         try:
             client.settimeout(connect_timeout)
             client.connect((address, port))

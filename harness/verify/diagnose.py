@@ -27,6 +27,7 @@ RESPONDER_ADVICE = "As a rule, troubleshoot on the peer that has the role of res
 # IV 16 + padding and trailer up to 17 + ICV 16. A TCP segment must fit the Internet MTU with it.
 ESP_OVERHEAD = 20 + 8 + 16 + 17 + 16
 INTERNET_MTU = 1500
+SYN_PORT = 5001  # the traffic layer's first TCP port; pair i probes SYN_PORT + i
 
 
 @dataclass
@@ -119,17 +120,22 @@ class Walk:
 
     # ---- layers ------------------------------------------------------------------------
     def link(self) -> Cause | None:
+        hops = []  # (site, next hop, source unit), each pinged once, all at a time
         for site in self.sites:
             for gw in {e.gateway.address for e in ends(site) if e.gateway.address}:
                 _, route = site.route_lookup(gw)
                 if route is None or route.next_hop is None:
                     continue
                 unit = site.connected_unit_for(route.next_hop)
-                r = self.d[site.name].ping(str(route.next_hop), count=2, source=unit.name if unit else None)
-                if r.received == 0:
-                    return Cause("link", site.name, "link-down", f"the Internet next hop {route.next_hop} does not answer",
-                          "Check the cable and the interface towards the Internet first.", [r.output.strip()])
-                self.ok("link", f"{site.name}: next hop {route.next_hop} answers")
+                hop = (site.name, str(route.next_hop), unit.name if unit else None)
+                if hop not in hops:
+                    hops.append(hop)
+        answers = parallel.each(lambda h: self.d[h[0]].ping(h[1], count=2, source=h[2]), hops)
+        for (site, hop, _), r in zip(hops, answers):
+            if r.received == 0:
+                return Cause("link", site, "link-down", f"the Internet next hop {hop} does not answer",
+                      "Check the cable and the interface towards the Internet first.", [r.output.strip()])
+            self.ok("link", f"{site}: next hop {hop} answers")
 
     def ike_peer(self) -> Cause | None:
         for t in self.tunnels:
@@ -330,9 +336,16 @@ class Walk:
 
     def traffic(self) -> Cause | None:
         limit = INTERNET_MTU - 40 - ESP_OVERHEAD
-        for (sa, ha), (sb, hb) in self._host_pairs():
+        pairs = self._host_pairs()
+        # Several probes at a time, each to its own port: a capture counts only its own pair's SYNs
+        # even where two pairs share a destination host. The first pair that failed, in order, is explained.
+        def probe(indexed):
+            i, ((_, ha), (_, hb)) = indexed
+            return self.d[ha].syn_mss(hb, self.lab.host_address(hb), SYN_PORT + i)
+
+        found = parallel.each(probe, list(enumerate(pairs)))
+        for ((sa, ha), (sb, hb)), mss in zip(pairs, found):
             dst = self.lab.host_address(hb)
-            mss = self.d[ha].syn_mss(hb, dst)
             if mss is not None and mss <= limit:
                 self.ok("traffic", f"{ha} -> {hb}: TCP SYN arrives with MSS {mss} (fits {INTERNET_MTU} with ESP)")
                 continue

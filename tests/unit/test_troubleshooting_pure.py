@@ -140,3 +140,44 @@ def test_a_dpd_timeout_reads_as_the_vpn_going_down_and_says_why():
     events = kmd.parse(text)
     assert [(e.kind, e.vpn, e.error) for e in events] == [("vpn-down", "westford-vpn", kmd.DPD_DEAD)]
     assert "KMD_VPN_DOWN_ALARM_USER: VPN westford-vpn" in kmd.kmd(text) and kmd.DPD_DEAD in kmd.kmd(text)
+
+
+def test_the_traffic_layer_probes_pairs_at_once_each_on_its_own_port_and_explains_the_first():
+    """The SYN probes run several at a time; two captures on one destination host must not count
+    each other's SYNs (each pair its own port), and the pair reported is the first that failed in
+    the walk's order, not the first to answer."""
+    import threading
+    import time
+
+    from harness.drivers.base import PingResult
+    from harness.model.lab import load_lab
+    from harness.model.topology import lan_host_pairs
+    from harness.verify.diagnose import Walk
+
+    from ..conftest import THREE_SITE
+
+    lab = load_lab(THREE_SITE)
+    pairs = [(a.host, b.host) for a, b in lan_host_pairs(lab)]
+    bad = {pairs[1], pairs[-1]}  # two unclamped pairs; the later one answers first
+    seen: list[tuple[str, str, int]] = []
+    lock = threading.Lock()
+
+    class Host:
+        def __init__(self, name):
+            self.name = name
+
+        def syn_mss(self, to_node, address, port=5001):
+            with lock:
+                seen.append((self.name, to_node, port))
+            time.sleep(0.2 if (self.name, to_node) == pairs[1] else 0)
+            return 1460 if (self.name, to_node) in bad else 1350
+
+        def ping(self, address, count=1, size=None, df=False, source=None):
+            return PingResult(1, 0, "ping: local error: message too long, mtu=1438")
+
+    walk = Walk(lab, {h: Host(h) for pair in pairs for h in pair}, None)
+    cause = walk.traffic()
+    assert sorted((a, b) for a, b, _ in seen) == sorted(pairs)
+    assert len({port for *_, port in seen}) == len(pairs)
+    assert cause is not None and cause.name == "missing-tcp-mss"
+    assert cause.summary.startswith(f"{pairs[1][0]} -> {pairs[1][1]}:"), cause.summary
