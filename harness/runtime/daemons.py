@@ -53,9 +53,21 @@ def _spawn(argv: list[str], log: Path) -> int:
 
 def start_charons(lab: Lab, state: LabState, nodes: list[str], deadline_s: float = 60) -> dict:
     """Start charon on `nodes` and load each one's connections and secrets; returns vici sessions."""
+    spawn_charons(state, nodes)
+    return load_charons(lab, state, nodes, deadline_s)
+
+
+def spawn_charons(state: LabState, nodes: list[str]) -> None:
+    """Start charon on `nodes` without waiting for it: it loads its plugins (seconds under
+    emulation) while the caller goes on; its kernel interface follows addresses added later."""
     for node in nodes:
         state.nodes[node].charon_pid = charon.start(state.nodes[node].ns, paths.charon_run(state.name, node))
         save(state)
+
+
+def load_charons(lab: Lab, state: LabState, nodes: list[str], deadline_s: float = 60) -> dict:
+    """Wait for each started charon's vici socket and load its connections and secrets; returns
+    vici sessions."""
     deadline = time.monotonic() + deadline_s
     sessions = {}
     for node in nodes:

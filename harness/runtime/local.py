@@ -186,9 +186,11 @@ class LocalRuntime(NodeQueries):
             ldir.chmod(0o700)
             with Phase("namespaces and links", progress, timings):
                 namespaces = self.provider.create(lab, lab.name)
-            with Phase("nodes configured", progress, timings):  # addresses, st0, routes, nftables
-                self._configure_new(lab, state, namespaces)
+                self._record_new(lab, state, namespaces)
             stand_ins = self._stand_ins(lab)
+            daemons.spawn_charons(state, list(stand_ins))  # loading while the nodes are configured
+            with Phase("nodes configured", progress, timings):  # addresses, st0, routes, nftables
+                self._configure_nodes(lab, namespaces)
             with Phase("daemons", progress, timings):
                 # Started first: their imports (seconds under emulation) overlap charon and IKE;
                 # the binder waits for its charon's vici socket, the SSH daemon needs none.
@@ -196,8 +198,8 @@ class LocalRuntime(NodeQueries):
                     if binding_specs(lab, site):
                         daemons.start_binder(state, node, binding_specs(lab, site))
                 daemons.start_mgmtd(state)
-            with Phase("charon start", progress, timings):
-                sessions = daemons.start_charons(lab, state, list(stand_ins))
+            with Phase("charon start", progress, timings):  # what is left of it: ready, connections loaded
+                sessions = daemons.load_charons(lab, state, list(stand_ins))
             with Phase("binding", progress, timings):
                 for node, site in stand_ins.items():
                     specs = binding_specs(lab, site)
@@ -235,12 +237,19 @@ class LocalRuntime(NodeQueries):
     def _configure_new(self, lab: Lab, state: LabState, namespaces: dict[str, str]) -> None:
         """Record the new nodes, then give each stand-in its files, management address, links,
         routes and ruleset."""
-        plans, mgmt = lab_plan(lab), mgmt_plan(lab)
+        self._record_new(lab, state, namespaces)
+        self._configure_nodes(lab, namespaces)
+
+    def _record_new(self, lab: Lab, state: LabState, namespaces: dict[str, str]) -> None:
+        plans = lab_plan(lab)
         for node, ns in namespaces.items():
             site = lab.sites.get(node)
             state.nodes[node] = NodeState(ns, lab.kind(node), plans[node].role,
                                           str(site.public_address()) if site and site.public_address() else None)
         lab_state.save(state)
+
+    def _configure_nodes(self, lab: Lab, namespaces: dict[str, str]) -> None:
+        plans, mgmt = lab_plan(lab), mgmt_plan(lab)
         for node, ns in namespaces.items():
             if not self.provider.configures(lab, node):
                 continue  # a vSRX configures itself from its startup-config
