@@ -62,6 +62,10 @@ class NodeDriver(ABC):
     def route(self, address: str) -> Route | None:
         return self.route_answer(address).route
 
+    # True for a driver whose `routes` reads the whole table in one question (verification then
+    # shares that read among a node's route checks); False: it asks per address, as `route` does.
+    reads_table_at_once = False
+
     def routes(self, addresses: list[str]) -> dict[str, Route | None]:
         """The best route to each address; a driver that can read its whole table at once does
         (verification asks for every route of a node: one question, not one per route)."""

@@ -164,6 +164,8 @@ class LinuxDriver(NodeDriver):
         active = sum(r.active for r in rows)
         return RouteAnswer(_best(rows, address), len(rows), active, len(rows) - active)
 
+    reads_table_at_once = True
+
     def routes(self, addresses: list[str]) -> dict[str, Route | None]:
         rows = self._route_rows()  # one read of the table (and the bindings) for every address
         return {a: _best(rows, a) for a in addresses}

@@ -156,7 +156,7 @@ def spoke_routes(lab: Lab, driver: NodeDriver, timeout: float = 15) -> list[Chec
             wanted.append((r, unit, str(r.prefix.network_address + 1)))
     # A driver that reads its whole table at once (the stand-in's) answers every route from one
     # read; one that asks per address (`show route A` on a device) is asked per route, as before.
-    if type(driver).routes is not NodeDriver.routes:
+    if driver.reads_table_at_once:
         table = _Fresh(lambda: driver.routes([addr for _, _, addr in wanted]))
         probe = lambda a: table()[a]  # noqa: E731
     else:
