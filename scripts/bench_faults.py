@@ -41,6 +41,7 @@ from harness.errors import LabError  # noqa: E402
 from harness.junos import kmd  # noqa: E402
 from harness.model.lab import load_lab  # noqa: E402
 from harness.model.topology import ends  # noqa: E402
+from harness.polling import wait_until  # noqa: E402
 from harness.runtime import backend  # noqa: E402
 
 DEFAULT_FAULTS = ["link-cut", "netem", "kill-charon", "kill-charon:{hub}", "kill-binder", "kill-mgmtd"]
@@ -127,15 +128,6 @@ def table(d) -> set[tuple[str, str, str]]:
     return {(e.next_hop, e.vpn, e.flag) for e in d.next_hop_tunnels()}
 
 
-def wait(predicate, seconds: float, step: float = 0.5) -> float | None:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < seconds:
-        if predicate():
-            return time.monotonic() - t0
-        time.sleep(step)
-    return None
-
-
 def run_fault(rt, lab: str, model, drivers, fault: str, node: str, spoke: str, hold: float) -> dict:
     hub = model.hub().name
     vpn = next(e.vpn.name for e in ends(model.sites[hub])
@@ -165,9 +157,9 @@ def run_fault(rt, lab: str, model, drivers, fault: str, node: str, spoke: str, h
     rt.inject(lab, fault.split(":")[0], node=node)
     if fault.startswith("kill-"):
         t_repair = t_fault  # the supervisor repairs it by itself
-        wait(look, hold, step=0.3)
+        wait_until(look, hold, step=0.3)
     else:
-        wait(look, hold if fault == "netem" else 60, step=0.3)
+        wait_until(look, hold if fault == "netem" else 60, step=0.3)
         if fault == "netem":
             time.sleep(max(0.0, hold - (time.time() - t_fault)))
         t_repair = time.time()
@@ -182,7 +174,7 @@ def run_fault(rt, lab: str, model, drivers, fault: str, node: str, spoke: str, h
         except LabError:
             return False
 
-    healed = wait(recovered, 120) is not None
+    healed = wait_until(recovered, 120, step=0.5) is not None
     time.sleep(2)
     pinger.stop()
     if not healed:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 import uuid
 import warnings
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from harness.errors import LabError
+from harness.polling import wait_until  # noqa: F401  (the tests import it from here)
 from harness.model.change import edited_config
 from harness.model.lab import Lab, load_lab
 from harness.runtime import backend
@@ -146,16 +146,6 @@ def _held(running: RunningLab):
         yield running
     finally:
         LIVE.remove(running)
-
-
-def wait_until(predicate, seconds: float, step: float = 0.25) -> float | None:
-    """Seconds until `predicate()` held (polled, never a fixed sleep), or None if it did not."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < seconds:
-        if predicate():
-            return round(time.monotonic() - t0, 1)
-        time.sleep(step)
-    return None
 
 
 def host_snapshot() -> dict[str, str]:
