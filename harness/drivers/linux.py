@@ -10,7 +10,7 @@ from ..junos.ping import summary as ping_summary
 from ..model.lab import Lab
 from ..model.ifnames import linux_ifname
 from ..render.binding import route_active
-from ..render.netplan import lab_plan
+from ..render.netplan import node_plan
 from ..render.nftables import TABLE
 from ..render.strongswan import DH_GROUPS
 from . import nft_trace
@@ -172,7 +172,7 @@ class LinuxDriver(NodeDriver):
 
     @functools.cached_property
     def _plan(self):
-        return lab_plan(self.model)[self.node]  # the model does not change under a driver
+        return node_plan(self.model, self.node)  # the model does not change under a driver
 
     def _route_rows(self) -> list[Route]:
         plan = self._plan

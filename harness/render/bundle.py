@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from ..model.lab import Lab
 from . import nftables, strongswan
-from .netplan import lab_plan
+from .netplan import node_plan
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class Rendered:
 
 
 def _plan_json(lab: Lab, node: str) -> str:
-    return json.dumps(asdict(lab_plan(lab)[node]), indent=2, default=str) + "\n"
+    return json.dumps(asdict(node_plan(lab, node)), indent=2, default=str) + "\n"
 
 
 def render_node(lab: Lab, node: str, reveal: bool) -> list[Rendered]:

@@ -97,12 +97,13 @@ def host_plan(host: Host, cabled: list[str]) -> NodePlan:
     return plan
 
 
+def node_plan(lab: Lab, node: str) -> NodePlan:
+    """One node's plan, without planning the others (a lab of N spokes renders N nodes)."""
+    cabled = sorted((ep.iface for ep, _ in lab.topology.links_of(node)), key=lambda i: (len(i), i))
+    if node in lab.sites:
+        return site_plan(lab.sites[node], cabled)
+    return host_plan(lab.hosts[node], cabled)
+
+
 def lab_plan(lab: Lab) -> dict[str, NodePlan]:
-    plans = {}
-    for node in lab.nodes:
-        cabled = sorted((ep.iface for ep, _ in lab.topology.links_of(node)), key=lambda i: (len(i), i))
-        if node in lab.sites:
-            plans[node] = site_plan(lab.sites[node], cabled)
-        else:
-            plans[node] = host_plan(lab.hosts[node], cabled)
-    return plans
+    return {node: node_plan(lab, node) for node in lab.nodes}
