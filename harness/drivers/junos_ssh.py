@@ -14,6 +14,7 @@ transport: a socket to the node's management address (natively, or relayed by th
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from typing import Callable
 
@@ -44,11 +45,16 @@ class JunosSshDriver(NodeDriver):
         self.site = model.sites.get(node)
         self._connect, self.user, self.password, self.ready_timeout = connect, user, password, ready_timeout
         self._ssh: paramiko.SSHClient | None = None
+        self._connecting = threading.Lock()  # probes run several at a time: one session, made once
         self.fallbacks: list[str] = []  # commands read from text because the XML had an unknown element
         self.text_only = False
 
     # ---- transport -------------------------------------------------------------------------------
     def _client(self) -> paramiko.SSHClient:
+        with self._connecting:
+            return self._session()
+
+    def _session(self) -> paramiko.SSHClient:
         if self._ssh is not None and self._ssh.get_transport() and self._ssh.get_transport().is_active():
             return self._ssh
         deadline = time.monotonic() + self.ready_timeout

@@ -1,6 +1,8 @@
 """Running things inside a node's network namespace."""
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 from pathlib import Path
 
@@ -22,12 +24,29 @@ def run(ns: str, argv: list[str], timeout: float | None = 60, input: str | None 
     return subprocess.run(in_ns(ns, argv), capture_output=True, text=True, timeout=timeout, input=input)
 
 
+@contextlib.contextmanager
+def inside(ns: str):
+    """This thread inside `ns` for the block (setns is per thread), then back where it was. A
+    namespace that is gone raises FileNotFoundError and is never made again: pyroute2's pushns
+    creates a missing one, so a probe racing `down` would leave an empty namespace behind."""
+    here = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        there = os.open(ns_path(ns), os.O_RDONLY)
+        try:
+            pnetns.setns(there)
+        finally:
+            os.close(there)
+        try:
+            yield
+        finally:
+            pnetns.setns(here)
+    finally:
+        os.close(here)
+
+
 def write_sysctls(ns: str, sysctls: dict[str, str]) -> None:
     """Write /proc/sys keys (net/ipv4/ip_forward) as seen from `ns`: they are per namespace, and
     this thread enters it for the writes."""
-    pnetns.pushns(ns)
-    try:
+    with inside(ns):
         for key, value in sysctls.items():
             (Path("/proc/sys") / key).write_text(value)
-    finally:
-        pnetns.popns()

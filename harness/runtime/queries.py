@@ -3,6 +3,7 @@ vici, the kernel's XFRM state, policies and routes, the binder's table, commands
 SYN captures in a node's namespace. The drivers read these as the note's show commands."""
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -52,8 +53,6 @@ class NodeQueries:
     def mgmt_socket(self, lab_name: str, node: str, port: int = SSH_PORT, timeout: float = 30) -> socket.socket:
         """A TCP connection to a node's management address, made from the management network
         (as a containerlab host reaches clab-<lab>-<node>); retried while the daemon starts."""
-        from pyroute2 import netns as pnetns
-
         self._ns(lab_name, node)
         address = str(mgmt_plan(self._model(lab_name)).address(node))
         # containerlab's management network is a bridge on this host; the netns one is in a namespace.
@@ -61,16 +60,12 @@ class NodeQueries:
         mgmt_ns = for_state(state.provider, state.topology).mgmt_namespace(lab_name)
         deadline = time.monotonic() + timeout
         while True:
-            if mgmt_ns:
-                pnetns.pushns(mgmt_ns)
             try:
-                return socket.create_connection((address, port), timeout=10)
+                with nsexec.inside(mgmt_ns) if mgmt_ns else contextlib.nullcontext():
+                    return socket.create_connection((address, port), timeout=10)
             except OSError as e:
                 if time.monotonic() > deadline:
                     raise LabError(f"{node}: nothing answers on {address}:{port} ({e})") from None
-            finally:
-                if mgmt_ns:
-                    pnetns.popns()
             time.sleep(0.3)
 
     def initiate(self, lab_name: str, node: str, vpn: str, timeout: float = 20) -> dict:

@@ -8,28 +8,14 @@ give a real handshake through the lab (zones, policies, NAT, the tunnels) in mil
 """
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 import time
 
-from pyroute2 import netns as pnetns
-
-_enter_lock = threading.Lock()  # pushns/popns per thread; serialised so a failure cannot leak a namespace
-
-
-@contextlib.contextmanager
-def _inside(ns: str):
-    with _enter_lock:
-        pnetns.pushns(ns)
-        try:
-            yield
-        finally:
-            pnetns.popns()
-
+from . import nsexec
 
 def _listener(ns: str, port: int) -> socket.socket:
-    with _inside(ns):
+    with nsexec.inside(ns):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("0.0.0.0", port))
@@ -38,7 +24,7 @@ def _listener(ns: str, port: int) -> socket.socket:
 
 
 def client_socket(ns: str) -> socket.socket:
-    with _inside(ns):
+    with nsexec.inside(ns):
         return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 
 

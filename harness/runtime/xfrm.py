@@ -7,6 +7,7 @@ lifetimes and statistics. Keys are never decoded: an SA's algorithms are read by
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import struct
@@ -14,8 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from pyroute2 import netns as pnetns
 from pyroute2.netlink import NETLINK_XFRM, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, nla, nlmsg
+
+from . import nsexec
 
 # Message types (XFRM_MSG_*).
 XFRM_MSG_NEWSA, XFRM_MSG_GETSA = 16, 18
@@ -152,13 +154,8 @@ class XfrmSocket:
     """A NETLINK_XFRM socket, opened inside a network namespace (or the current one)."""
 
     def __init__(self, ns: str | None = None):
-        if ns:
-            pnetns.pushns(ns)
-        try:
+        with nsexec.inside(ns) if ns else contextlib.nullcontext():
             self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_XFRM)
-        finally:
-            if ns:
-                pnetns.popns()
         self.sock.bind((0, 0))
         self.seq = 0
 
@@ -269,9 +266,5 @@ def xfrm(ns: str | None = None):
 
 def netns_stats(ns: str) -> dict[str, int]:
     """The kernel's per-namespace XFRM error counters (/proc/net/xfrm_stat as seen from `ns`)."""
-    pnetns.pushns(ns)
-    try:
-        with open("/proc/thread-self/net/xfrm_stat") as f:
-            return {k: int(v) for k, v in (line.split() for line in f if line.strip())}
-    finally:
-        pnetns.popns()
+    with nsexec.inside(ns), open("/proc/thread-self/net/xfrm_stat") as f:
+        return {k: int(v) for k, v in (line.split() for line in f if line.strip())}

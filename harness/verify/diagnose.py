@@ -27,7 +27,8 @@ RESPONDER_ADVICE = "As a rule, troubleshoot on the peer that has the role of res
 # IV 16 + padding and trailer up to 17 + ICV 16. A TCP segment must fit the Internet MTU with it.
 ESP_OVERHEAD = 20 + 8 + 16 + 17 + 16
 INTERNET_MTU = 1500
-SYN_PORT = 5001  # the traffic layer's first TCP port; pair i probes SYN_PORT + i
+SYN_PORT = 5001  # the traffic layer's first TCP port; pair i probes SYN_PORT + i % SYN_PORTS
+SYN_PORTS = 10000  # far more than can be in flight at once; below the ephemeral ports (32768)
 
 
 @dataclass
@@ -130,7 +131,8 @@ class Walk:
                 hop = (site.name, str(route.next_hop), unit.name if unit else None)
                 if hop not in hops:
                     hops.append(hop)
-        answers = parallel.each(lambda h: self.d[h[0]].ping(h[1], count=2, source=h[2]), hops)
+        answers = parallel.each(lambda h: self.d[h[0]].ping(h[1], count=2, source=h[2]), hops,
+                                stop=lambda r: r.received == 0)
         for (site, hop, _), r in zip(hops, answers):
             if r.received == 0:
                 return Cause("link", site, "link-down", f"the Internet next hop {hop} does not answer",
@@ -298,7 +300,8 @@ class Walk:
 
     def policy(self) -> Cause | None:
         pairs = self._host_pairs()  # pinged several at a time; the first that failed, in order, is traced
-        answers = parallel.each(lambda p: self.d[p[0][1]].ping(self.lab.host_address(p[1][1]), count=2), pairs)
+        answers = parallel.each(lambda p: self.d[p[0][1]].ping(self.lab.host_address(p[1][1]), count=2), pairs,
+                                stop=lambda r: not r.received)
         for ((sa, ha), (sb, hb)), r in zip(pairs, answers):
             dst = self.lab.host_address(hb)
             if r.received:
@@ -341,9 +344,10 @@ class Walk:
         # even where two pairs share a destination host. The first pair that failed, in order, is explained.
         def probe(indexed):
             i, ((_, ha), (_, hb)) = indexed
-            return self.d[ha].syn_mss(hb, self.lab.host_address(hb), SYN_PORT + i)
+            return self.d[ha].syn_mss(hb, self.lab.host_address(hb), SYN_PORT + i % SYN_PORTS)
 
-        found = parallel.each(probe, list(enumerate(pairs)))
+        # A failure starts no further probe (a SYN that never arrives waits out its capture).
+        found = parallel.each(probe, list(enumerate(pairs)), stop=lambda mss: mss is None or mss > limit)
         for ((sa, ha), (sb, hb)), mss in zip(pairs, found):
             dst = self.lab.host_address(hb)
             if mss is not None and mss <= limit:

@@ -1,7 +1,7 @@
-"""Probes that wait on the network, not on a CPU (pings), run several at a time."""
+"""Probes that wait on the network, not on a CPU (pings, SYN captures), run several at a time."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from typing import Callable, Iterable, TypeVar
 
 T = TypeVar("T")
@@ -9,11 +9,42 @@ R = TypeVar("R")
 AT_ONCE = 8
 
 
-def each(fn: Callable[[T], R], items: Iterable[T], at_once: int = AT_ONCE) -> list[R]:
-    """`fn` of every item, in the items' order; on an error (or Ctrl-C) the calls not started yet
-    are not started."""
-    pool = ThreadPoolExecutor(at_once)
+def each(fn: Callable[[T], R], items: Iterable[T], at_once: int = AT_ONCE,
+         stop: Callable[[R], bool] | None = None) -> list[R | None]:
+    """`fn` of every item, in the items' order, at most `at_once` running; items start in order.
+    Once a result meets `stop` (a failure worth explaining), or a call raises, or Ctrl-C, no
+    further item starts: those give None, and each comes after every item that ran. The workers
+    are daemon threads, so Ctrl-C does not wait for the calls still in flight."""
+    items = list(items)
+    results: list[R | None] = [None] * len(items)
+    errors: list[BaseException] = []
+    halt, lock = threading.Event(), threading.Lock()
+    pending = iter(range(len(items)))
+
+    def work() -> None:
+        while not halt.is_set():
+            with lock:
+                i = next(pending, None)
+            if i is None:
+                return
+            try:
+                results[i] = fn(items[i])
+            except BaseException as e:  # handed to the caller below
+                errors.append(e)
+                halt.set()
+                return
+            if stop is not None and stop(results[i]):
+                halt.set()
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(min(at_once, len(items)))]
+    for w in workers:
+        w.start()
     try:
-        return list(pool.map(fn, items))
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            w.join()
+    except BaseException:  # Ctrl-C: start nothing more
+        halt.set()
+        raise
+    if errors:
+        raise errors[0]
+    return results

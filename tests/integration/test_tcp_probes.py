@@ -3,6 +3,7 @@ connections held open that notice when the path breaks. Two namespaces cabled wi
 no IPsec needed, so this runs on the host directly."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -11,7 +12,7 @@ import pytest
 from pyroute2 import NetNS
 from pyroute2 import netns as pnetns
 
-from harness.runtime import tcp
+from harness.runtime import probes, tcp
 
 
 @pytest.fixture
@@ -58,3 +59,29 @@ def test_held_connections_to_one_host_and_a_break(two_hosts):
     held = tcp.hold([(a, b, "10.99.0.2")], 5003, seconds=4, connect_timeout=2)
     r = held[f"{a} -> 10.99.0.2"]
     assert r["connected"] and (r["broken"] or r["max_gap"] > 1.0), r
+
+
+def test_the_mss_a_syn_carries_on_arrival(two_hosts):
+    """syn_mss's client is a socket this process makes inside the source namespace; tcpdump in
+    the destination sees the SYN: over a 1500-byte veth the kernel announces 1500 - 40 = 1460."""
+    a, b = two_hosts
+    got = probes.syn_mss(a, b, "vb", "10.99.0.2", 5001, timeout=20)
+    assert got["mss"] == 1460, got["capture"]
+    with NetNS(a) as ipr:
+        ipr.link("set", index=ipr.link_lookup(ifname="va")[0], mtu=1400)
+    assert probes.syn_mss(a, b, "vb", "10.99.0.2", 5002, timeout=20)["mss"] == 1360
+
+
+def test_a_namespace_that_is_gone_is_not_made_again_and_the_thread_comes_back(two_hosts):
+    """A probe racing `down` must fail, not leave an empty namespace of the lab's name behind
+    (pyroute2's pushns creates a missing one); and the calling thread is back in its own
+    namespace after a probe."""
+    a, _ = two_hosts
+    here = os.stat("/proc/thread-self/ns/net").st_ino
+    tcp.client_socket(a).close()
+    assert os.stat("/proc/thread-self/ns/net").st_ino == here
+    pnetns.remove(a)
+    with pytest.raises(FileNotFoundError):
+        tcp.client_socket(a)
+    assert a not in pnetns.listnetns()
+    assert os.stat("/proc/thread-self/ns/net").st_ino == here

@@ -181,3 +181,34 @@ def test_the_traffic_layer_probes_pairs_at_once_each_on_its_own_port_and_explain
     assert len({port for *_, port in seen}) == len(pairs)
     assert cause is not None and cause.name == "missing-tcp-mss"
     assert cause.summary.startswith(f"{pairs[1][0]} -> {pairs[1][1]}:"), cause.summary
+
+
+def test_the_link_layer_pings_every_sites_internet_next_hop_and_names_the_one_that_is_silent():
+    """Each site's default route's next hop (lab/*.junos, *.screenos) is pinged, several at a
+    time; a silent one is the cause, named with its site, even when others answer."""
+    import ipaddress
+
+    from harness.drivers.base import PingResult
+    from harness.model.lab import load_lab
+    from harness.verify.diagnose import Walk
+
+    from ..conftest import THREE_SITE
+
+    lab = load_lab(THREE_SITE)
+    default = ipaddress.ip_network("0.0.0.0/0")
+    hops = {s.name: str(next(r.next_hop for r in s.routes if r.prefix == default)) for s in lab.sites.values()}
+    asked = []
+
+    class Site:
+        def __init__(self, name, silent):
+            self.name, self.silent = name, silent
+
+        def ping(self, address, count=1, source=None, size=None, df=False):
+            asked.append((self.name, address))
+            return PingResult(count, 0 if self.silent else count, f"{count} packets transmitted")
+
+    healthy = Walk(lab, {n: Site(n, False) for n in lab.sites}, None)
+    assert healthy.link() is None and sorted(asked) == sorted(hops.items())
+    silent = "westford"
+    cause = Walk(lab, {n: Site(n, n == silent) for n in lab.sites}, None).link()
+    assert (cause.name, cause.node) == ("link-down", silent) and hops[silent] in cause.summary
