@@ -4,6 +4,7 @@ still be converging, like FRR topotests' run_and_expect. Expectations come from 
 configs, never from literals."""
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, TypeVar
@@ -13,6 +14,7 @@ from ..errors import VMDied
 from ..junos.nhtb import rows as nhtb_rows
 from ..model.lab import Lab
 from ..model.topology import ends, peer_end
+from . import parallel
 
 T = TypeVar("T")
 
@@ -138,11 +140,13 @@ class _Fresh:
 
     def __init__(self, fetch: Callable[[], T], max_age: float = 0.25):
         self.fetch, self.max_age, self.at, self.value = fetch, max_age, -1e9, None
+        self.lock = threading.Lock()  # checks running side by side wait for the one read in flight
 
     def __call__(self) -> T:
-        if time.monotonic() - self.at > self.max_age:
-            self.value, self.at = self.fetch(), time.monotonic()
-        return self.value
+        with self.lock:
+            if time.monotonic() - self.at > self.max_age:
+                self.value, self.at = self.fetch(), time.monotonic()
+            return self.value
 
 
 def spoke_routes(lab: Lab, driver: NodeDriver, timeout: float = 15) -> list[CheckResult]:
@@ -161,16 +165,19 @@ def spoke_routes(lab: Lab, driver: NodeDriver, timeout: float = 15) -> list[Chec
         probe = lambda a: table()[a]  # noqa: E731
     else:
         probe = driver.route
-    out = []
-    for r, unit, addr in wanted:
-        want = f"{r.prefix} via {r.next_hop or '-'} on {unit.name}, active"
-        out.append(run_and_expect(f"route {r.prefix}", driver.node, lambda a=addr: probe(a),
-                                  lambda got, r=r, unit=unit: got is not None and got.prefix == str(r.prefix)
-                                  and got.interface == unit.name and got.active
-                                  and (r.next_hop is None or got.next_hop == str(r.next_hop)),
-                                  want, lambda got: f"{got.prefix} via {got.next_hop or '-'} on {got.interface}, "
-                                  f"{'active' if got.active else 'inactive'}" if got else "no route", timeout))
-    return out
+
+    def check(w) -> CheckResult:
+        r, unit, addr = w
+        return run_and_expect(f"route {r.prefix}", driver.node, lambda: probe(addr),
+                              lambda got: got is not None and got.prefix == str(r.prefix)
+                              and got.interface == unit.name and got.active
+                              and (r.next_hop is None or got.next_hop == str(r.next_hop)),
+                              f"{r.prefix} via {r.next_hop or '-'} on {unit.name}, active",
+                              lambda got: f"{got.prefix} via {got.next_hop or '-'} on {got.interface}, "
+                              f"{'active' if got.active else 'inactive'}" if got else "no route", timeout)
+
+    # Routes that are not right yet wait side by side (each up to its timeout), in this order.
+    return parallel.each(check, wanted)
 
 
 def sa_errors(lab: Lab, driver: NodeDriver) -> list[CheckResult]:

@@ -14,10 +14,12 @@ def verify(lab: Lab, drivers: dict[str, NodeDriver], timeout: float | None = Non
     Traffic: the sampled pairs of LAN hosts (`sampled_host_pairs`), or with `mesh` every pair."""
     t = {} if timeout is None else {"timeout": timeout}
     results: list[CheckResult] = []
-    for node in lab.sites:
-        d = drivers[node]
-        results += [checks.phase1(lab, d, **t), checks.phase2(lab, d, **t), checks.next_hop_tunnels(lab, d, **t)]
-        results += checks.spoke_routes(lab, d, **t)
+    # Each step waits for convergence up to its timeout: the nodes' steps wait side by side, so a
+    # broken lab costs about one timeout, not one per failing step. Results keep this order.
+    steps = [(node, step) for node in lab.sites
+             for step in (checks.phase1, checks.phase2, checks.next_hop_tunnels, checks.spoke_routes)]
+    for got in parallel.each(lambda s: s[1](lab, drivers[s[0]], **t), steps):
+        results += got if isinstance(got, list) else [got]
     pairs = lan_host_pairs(lab) if mesh else sampled_host_pairs(lab)  # PC to PC, spoke to spoke through the hub
     results += parallel.each(lambda p: checks.ping(drivers[p[0].host], p[1].address, count=3, **t), pairs)
     for node in lab.sites:  # after traffic: no error counter moved

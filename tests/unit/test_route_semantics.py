@@ -3,6 +3,8 @@ multipoint st0 is active only with an NHTB entry for that next hop; st0's own su
 active; the best route is the longest match. The kernel's answers here are fixed data."""
 from __future__ import annotations
 
+import time
+
 from harness.drivers.linux import LinuxDriver
 from harness.model.lab import load_lab
 
@@ -53,6 +55,7 @@ class CountingKernel(Kernel):
 
     def routes(self, lab, node):
         self.reads += 1
+        time.sleep(0.05)  # a read takes a while: route checks running side by side must share it
         return KERNEL
 
 
