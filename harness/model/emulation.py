@@ -13,6 +13,15 @@ AEAD = {"aes-128-gcm": "aes128gcm16", "aes-192-gcm": "aes192gcm16", "aes-256-gcm
 INTEGRITY = {"sha1": "sha1", "md5": "md5", "sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512",
              "hmac-sha1-96": "sha1", "hmac-md5-96": "md5", "hmac-sha-256-128": "sha256",
              "hmac-sha-256-96": "sha256_96", "hmac-sha-384-192": "sha384", "hmac-sha-512-256": "sha512"}
+# The same algorithms as the kernel's XFRM names them, with key bytes (and truncation bits): what a
+# scratch ESP state needs to make the kernel build its crypto instance before charon does.
+KERNEL_CIPHER = {"3des-cbc": ("cbc(des3_ede)", 24), "des-cbc": ("cbc(des)", 8), "aes-128-cbc": ("cbc(aes)", 16),
+                 "aes-192-cbc": ("cbc(aes)", 24), "aes-256-cbc": ("cbc(aes)", 32)}
+KERNEL_AEAD = {"aes-128-gcm": ("rfc4106(gcm(aes))", 20), "aes-192-gcm": ("rfc4106(gcm(aes))", 28),
+               "aes-256-gcm": ("rfc4106(gcm(aes))", 36)}  # key + 4-byte salt; 16-byte ICV
+KERNEL_AUTH = {"hmac-sha1-96": ("hmac(sha1)", 20, 96), "hmac-md5-96": ("hmac(md5)", 16, 96),
+               "hmac-sha-256-128": ("hmac(sha256)", 32, 128), "hmac-sha-256-96": ("hmac(sha256)", 32, 96),
+               "hmac-sha-384-192": ("hmac(sha384)", 48, 192), "hmac-sha-512-256": ("hmac(sha512)", 64, 256)}
 DH_GROUPS = {1: "modp768", 2: "modp1024", 5: "modp1536", 14: "modp2048", 15: "modp3072", 16: "modp4096",
              19: "ecp256", 20: "ecp384", 21: "ecp521", 24: "modp2048s256"}
 
@@ -68,3 +77,21 @@ def application_problem(pol: SecurityPolicy) -> str | None:
     if unknown is None:
         return None
     return f"policy {pol.name}: application '{unknown}' is not one the lab emulates ({', '.join(sorted(APPLICATIONS))})"
+
+
+def kernel_esp(p: IpsecProposal) -> list[str] | None:
+    """`ip xfrm state` algorithm arguments for an ESP state with this proposal's algorithms (dummy
+    keys), or None where the kernel names are not known here."""
+    if p.encryption in KERNEL_AEAD:
+        name, size = KERNEL_AEAD[p.encryption]
+        return ["aead", name, _key(size), "128"]
+    if p.encryption in KERNEL_CIPHER and p.authentication in KERNEL_AUTH:
+        cipher, csize = KERNEL_CIPHER[p.encryption]
+        auth, asize, bits = KERNEL_AUTH[p.authentication]
+        return ["enc", cipher, _key(csize), "auth-trunc", auth, _key(asize), str(bits)]
+    return None
+
+
+def _key(size: int) -> str:
+    """A dummy key whose parts all differ (3DES refuses one whose three keys are equal)."""
+    return "0x" + bytes((i * 37 + 11) % 256 for i in range(size)).hex()

@@ -32,8 +32,9 @@ from ..render import strongswan
 from ..render.bundle import render_node
 from ..render.diff import NodeChange, diff
 from ..render.netplan import lab_plan
-from . import charon, configure, converge, daemons, injected, nsexec, paths, process
+from . import charon, configure, converge, daemons, injected, nsexec, paths, probe, process
 from . import state as lab_state
+from ..model.emulation import kernel_esp
 from .environment import topology_env
 from .netns import NetnsProvider
 from .provider import Provider
@@ -116,6 +117,38 @@ def _changing(method):
     return locked
 
 
+
+def esp_algorithms(lab: Lab) -> list[list[str]]:
+    """Every distinct ESP algorithm set the lab's proposals name, as `ip xfrm state` arguments."""
+    seen: list[list[str]] = []
+    for site in lab.sites.values():
+        for policy in site.ipsec_policies.values():
+            for p in policy.proposals:
+                algs = kernel_esp(p)
+                if algs is not None and algs not in seen:
+                    seen.append(algs)
+    return seen
+
+
+class _Warming:
+    """probe.warm_esp in a thread of its own (it overlaps the nodes' configuration); `wait()`
+    returns what failed. Best effort: a failure only means the first SAs build the crypto."""
+
+    def __init__(self, algorithms: list[list[str]]):
+        self.failed: list[str] = []
+        self.thread = threading.Thread(target=self._run, args=(algorithms,), daemon=True)
+        self.thread.start()
+
+    def _run(self, algorithms: list[list[str]]) -> None:
+        try:
+            self.failed = probe.warm_esp(algorithms)
+        except Exception as e:  # the lab comes up without it
+            self.failed = [str(e)]
+
+    def wait(self, timeout: float = 120) -> list[str]:
+        self.thread.join(timeout)
+        return self.failed
+
 class LocalRuntime(NodeQueries):
     def __init__(self, provider: Provider | None = None):
         self.provider = provider or NetnsProvider()
@@ -180,6 +213,7 @@ class LocalRuntime(NodeQueries):
         t0 = time.monotonic()
         state = LabState(lab.name, str(Path(topology).resolve()), self.provider.name, time.strftime("%Y-%m-%d %H:%M:%S"),
                          env=env)
+        warm = None
         try:
             ldir = paths.lab_dir(lab.name)
             ldir.mkdir(parents=True)
@@ -189,6 +223,7 @@ class LocalRuntime(NodeQueries):
                 self._record_new(lab, state, namespaces)
             stand_ins = self._stand_ins(lab)
             daemons.spawn_charons(state, list(stand_ins))  # loading while the nodes are configured
+            warm = _Warming(esp_algorithms(lab))  # the kernel's ESP crypto, built once before any SA
             with Phase("nodes configured", progress, timings):  # addresses, st0, routes, nftables
                 self._configure_nodes(lab, namespaces)
             with Phase("daemons", progress, timings):
@@ -206,6 +241,8 @@ class LocalRuntime(NodeQueries):
                     if specs:
                         _install_traps(site, specs, sessions[node])
             broken = self._not_waited_for(lab, stand_ins)
+            for failure in warm.wait():
+                progress("IKE", f"warming the kernel's ESP crypto: {failure}")
             with Phase("IKE", progress, timings):
                 state.vpns_up, state.vpns_skipped = converge.bring_up_vpns(lab, state, sessions, broken, progress,
                                                                            sa_timeout)
@@ -216,6 +253,8 @@ class LocalRuntime(NodeQueries):
             daemons.start_supervisor(state)  # from now on a daemon that dies is started again
             return {"lab": state.as_dict(), "reused": False, "timings": timings}
         except BaseException:
+            if warm is not None:
+                warm.wait()  # its scratch namespace goes with it, never left behind
             # Undo first: reporting may itself fail (the caller went away) and must not stop it.
             self.down(lab.name, namespaces=[paths.ns_name(lab.name, n) for n in lab.nodes] + [paths.mgmt_ns(lab.name)])
             try:

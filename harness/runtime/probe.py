@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from dataclasses import dataclass, field
 
 from pyroute2 import NetNS
@@ -53,3 +54,25 @@ def probe() -> KernelReport:
     finally:
         pnetns.remove(ns)
     return report
+
+
+def warm_esp(algorithms: list[list[str]]) -> list[str]:
+    """Add, then drop, one scratch ESP state per algorithm set (`ip xfrm state` arguments), one
+    after another, in a scratch namespace: the kernel builds and self-tests each crypto instance
+    (echainiv(authenc(hmac(sha1),cbc(des3_ede))), ...) now. Otherwise every charon's first SA builds
+    it at once: with 100 spokes the kernel's module requests were throttled ("kmod busy with 50
+    threads") and SA installs stalled past the peers' retransmissions. Returns what failed."""
+    failed = []
+    if not algorithms:
+        return failed
+    ns = f"nhtb-warm-{os.getpid()}-{threading.get_ident()}"
+    pnetns.create(ns)
+    try:
+        for spi, algs in enumerate(algorithms, start=0x200):
+            res = nsexec.run(ns, ["ip", "xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2",
+                                  "proto", "esp", "spi", hex(spi), "mode", "tunnel", *algs])
+            if res.returncode != 0:
+                failed.append(f"{' '.join(a for a in algs if not a.startswith('0x'))}: {res.stderr.strip()}")
+    finally:
+        pnetns.remove(ns)  # its states go with it
+    return failed
