@@ -38,6 +38,8 @@ class NotOffered(base.NotOffered, JunosCliError):
     report it as not checked rather than as a failure."""
 
 
+CHANNELS = 4  # commands in flight at once on one device's SSH connection
+
 class JunosSshDriver(NodeDriver):
     def __init__(self, node: str, model: Lab, connect: Callable[[], socket.socket], user: str, password: str,
                  ready_timeout: float = 60):
@@ -46,6 +48,9 @@ class JunosSshDriver(NodeDriver):
         self._connect, self.user, self.password, self.ready_timeout = connect, user, password, ready_timeout
         self._ssh: paramiko.SSHClient | None = None
         self._connecting = threading.Lock()  # probes run several at a time: one session, made once
+        # Junos allows few channels per SSH connection (max-sessions-per-connection): probes side
+        # by side take turns beyond this many.
+        self._channels = threading.BoundedSemaphore(CHANNELS)
         self.fallbacks: list[str] = []  # commands read from text because the XML had an unknown element
         self.text_only = False
 
@@ -75,18 +80,23 @@ class JunosSshDriver(NodeDriver):
         """One operational command, its output; JunosCliError when the CLI refuses it. A session
         that ends without an answer (no output, no exit status) is tried again on a new connection."""
         for attempt in range(attempts):
+            ssh = None
             try:
-                _, stdout, stderr = self._client().exec_command(command, timeout=120)
-                out = stdout.read().decode(errors="replace")
-                status = stdout.channel.recv_exit_status()
+                with self._channels:
+                    ssh = self._client()
+                    _, stdout, stderr = ssh.exec_command(command, timeout=120)
+                    out = stdout.read().decode(errors="replace")
+                    status = stdout.channel.recv_exit_status()
             except (paramiko.SSHException, EOFError, OSError) as e:
                 out, status = "", -1
                 reason = str(e)
             else:
                 reason = "the session ended without an answer"
             if status == -1 and not out and attempt + 1 < attempts:
-                self.close()
-                self._ssh = None
+                with self._connecting:  # drop the session that failed, not one another probe made since
+                    if ssh is not None and self._ssh is ssh:
+                        ssh.close()
+                        self._ssh = None
                 continue
             if status == -1 and not out:
                 raise JunosCliError(f"{self.node}: `{command}`: {reason}")

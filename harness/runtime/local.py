@@ -243,6 +243,8 @@ class LocalRuntime(NodeQueries):
             broken = self._not_waited_for(lab, stand_ins)
             for failure in warm.wait():
                 progress("IKE", f"warming the kernel's ESP crypto: {failure}")
+            if warm.thread.is_alive():
+                progress("IKE", "warming the kernel's ESP crypto still runs: the first SAs may build it themselves")
             with Phase("IKE", progress, timings):
                 state.vpns_up, state.vpns_skipped = converge.bring_up_vpns(lab, state, sessions, broken, progress,
                                                                            sa_timeout)
@@ -253,10 +255,10 @@ class LocalRuntime(NodeQueries):
             daemons.start_supervisor(state)  # from now on a daemon that dies is started again
             return {"lab": state.as_dict(), "reused": False, "timings": timings}
         except BaseException:
-            if warm is not None:
-                warm.wait()  # its scratch namespace goes with it, never left behind
             # Undo first: reporting may itself fail (the caller went away) and must not stop it.
             self.down(lab.name, namespaces=[paths.ns_name(lab.name, n) for n in lab.nodes] + [paths.mgmt_ns(lab.name)])
+            if warm is not None:
+                warm.wait()  # then let the warm-up remove its scratch namespace
             try:
                 progress("cleanup", f"bring-up of {lab.name} failed: removed everything it made")
             except BaseException:

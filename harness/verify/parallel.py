@@ -29,12 +29,12 @@ def each(fn: Callable[[T], R], items: Iterable[T], at_once: int = AT_ONCE,
                 return
             try:
                 results[i] = fn(items[i])
+                if stop is not None and stop(results[i]):
+                    halt.set()
             except BaseException as e:  # handed to the caller below
                 errors.append(e)
                 halt.set()
                 return
-            if stop is not None and stop(results[i]):
-                halt.set()
 
     workers = [threading.Thread(target=work, daemon=True) for _ in range(min(at_once, len(items)))]
     for w in workers:

@@ -14,12 +14,16 @@ def verify(lab: Lab, drivers: dict[str, NodeDriver], timeout: float | None = Non
     Traffic: the sampled pairs of LAN hosts (`sampled_host_pairs`), or with `mesh` every pair."""
     t = {} if timeout is None else {"timeout": timeout}
     results: list[CheckResult] = []
-    # Each step waits for convergence up to its timeout: the nodes' steps wait side by side, so a
-    # broken lab costs about one timeout, not one per failing step. Results keep this order.
-    steps = [(node, step) for node in lab.sites
-             for step in (checks.phase1, checks.phase2, checks.next_hop_tunnels, checks.spoke_routes)]
-    for got in parallel.each(lambda s: s[1](lab, drivers[s[0]], **t), steps):
-        results += got if isinstance(got, list) else [got]
+    # Each step waits for convergence up to its timeout, after the node's previous step (as a
+    # device converges: phase 2 after phase 1). The nodes wait side by side, so a broken lab costs
+    # one node's waits, not every node's. Results keep this order.
+    def node_steps(node: str) -> list[CheckResult]:
+        d = drivers[node]
+        return [checks.phase1(lab, d, **t), checks.phase2(lab, d, **t), checks.next_hop_tunnels(lab, d, **t),
+                *checks.spoke_routes(lab, d, **t)]
+
+    for got in parallel.each(node_steps, list(lab.sites)):
+        results += got
     pairs = lan_host_pairs(lab) if mesh else sampled_host_pairs(lab)  # PC to PC, spoke to spoke through the hub
     results += parallel.each(lambda p: checks.ping(drivers[p[0].host], p[1].address, count=3, **t), pairs)
     for node in lab.sites:  # after traffic: no error counter moved

@@ -53,3 +53,13 @@ def test_an_error_is_raised_and_stops_the_rest():
     with pytest.raises(OSError, match="agent went away"):
         each(probe, range(30), at_once=2)
     assert len(started) < 30
+
+
+def test_an_error_in_stop_is_raised_not_lost_in_a_thread():
+    def stop(r):
+        if r == 2:
+            raise ValueError("stop could not judge")
+        return False
+
+    with pytest.raises(ValueError, match="could not judge"):
+        each(lambda x: x, range(6), at_once=2, stop=stop)
