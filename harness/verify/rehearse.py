@@ -23,6 +23,7 @@ from ..model.ledger import not_emulated
 from ..model.topology import lan_host_pairs
 from ..progress import Progress
 from ..render.diff import diff
+from . import parallel
 from .checks import CheckResult
 from .diagnose import Diagnosis, diagnose
 from .intent import INCONCLUSIVE, MATCHED, Intent, Judgement, derived_intent, differences, judge
@@ -30,6 +31,7 @@ from .suite import verify
 from .traffic import hold_during, ping_during
 
 CHECK_TIMEOUT = 8.0
+SNAPSHOT_TCP_PORT = 5002  # pair i of a snapshot connects to this port + i
 INTENT_FILE = "intent.yml"  # in a change folder: what the change is meant to do
 # A difference's kind (its first word, up to the dash) -> what it concerns, in report order.
 BLAST_AREAS = {"ike": "IKE and IPsec SAs", "ipsec": "IKE and IPsec SAs", "nhtb": "NHTB table", "route": "routes",
@@ -57,22 +59,36 @@ def watched_prefixes(*labs: Lab) -> dict[str, set[str]]:
 
 
 def snapshot(lab: Lab, drivers: dict[str, NodeDriver], prefixes: dict[str, set[str]] | None = None) -> Snapshot:
-    ike, ipsec, nhtb, routes = {}, {}, {}, {}
+    """Every site read side by side, then every pair of LAN hosts probed several at a time (pair i
+    on a TCP port of its own: concurrent handshakes to one host must not share a listener)."""
     prefixes = prefixes or watched_prefixes(lab)
-    for site in lab.sites:
+
+    def site_view(site: str) -> tuple:
         d = drivers[site]
-        ike[site] = {s.name: f"{s.initiator_cookie}/{s.responder_cookie}" for s in d.ike_sas() if s.state == "UP"}
-        ipsec[site] = {s.name: f"{s.spi_in}/{s.spi_out}" for s in d.ipsec_sas()}
-        nhtb[site] = sorted(" ".join(row) for row in nhtb_rows(d.next_hop_tunnels()))
-        routes[site] = {}
-        for prefix in sorted(prefixes.get(site, ())):
-            r = d.route(prefix.split("/")[0])
-            routes[site][prefix] = (f"{r.prefix} via {r.next_hop or '-'} on {r.interface}, "
-                                    f"{'active' if r.active else 'inactive'}") if r else "no route"
-    reach, tcp = {}, {}
-    for a, b in lan_host_pairs(lab):  # per protocol: policies can allow one and not the other
-        reach[f"{a.host} -> {b.host}"] = drivers[a.host].ping(b.address, count=2).received > 0
-        tcp[f"{a.host} -> {b.host}"] = drivers[a.host].tcp_open(b.host, b.address)
+        watched = sorted(prefixes.get(site, ()))
+        found = d.routes([p.split("/")[0] for p in watched])
+        routes = {}
+        for prefix in watched:
+            r = found[prefix.split("/")[0]]
+            routes[prefix] = (f"{r.prefix} via {r.next_hop or '-'} on {r.interface}, "
+                              f"{'active' if r.active else 'inactive'}") if r else "no route"
+        return ({s.name: f"{s.initiator_cookie}/{s.responder_cookie}" for s in d.ike_sas() if s.state == "UP"},
+                {s.name: f"{s.spi_in}/{s.spi_out}" for s in d.ipsec_sas()},
+                sorted(" ".join(row) for row in nhtb_rows(d.next_hop_tunnels())), routes)
+
+    sites = list(lab.sites)
+    views = dict(zip(sites, parallel.each(site_view, sites)))
+    ike, ipsec, nhtb, routes = ({s: v[k] for s, v in views.items()} for k in range(4))
+    pairs = lan_host_pairs(lab)
+
+    def probe(item: tuple) -> tuple[bool, bool]:  # per protocol: policies can allow one and not the other
+        i, (a, b) = item
+        return (drivers[a.host].ping(b.address, count=2).received > 0,
+                drivers[a.host].tcp_open(b.host, b.address, SNAPSHOT_TCP_PORT + i))
+
+    answers = parallel.each(probe, list(enumerate(pairs)))
+    reach = {f"{a.host} -> {b.host}": got[0] for (a, b), got in zip(pairs, answers)}
+    tcp = {f"{a.host} -> {b.host}": got[1] for (a, b), got in zip(pairs, answers)}
     return Snapshot(ike, ipsec, nhtb, routes, reach, tcp)
 
 
