@@ -566,6 +566,7 @@ class LocalRuntime(NodeQueries):
         for n in names:
             self.down(n, wait=DOWN_ALL_WAIT, force=True)
         _remove_if_empty(paths.labs_dir())
+        probe.remove_orphans()  # a kernel probe's or warm-up's scratch namespace, if its process was killed
         return names
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from ..model.emulation import kernel_esp
 from ..model.site import IpsecProposal
 from . import nsexec
 
+# The scratch namespaces' names: nhtb-probe-PID, nhtb-warm-PID-THREAD (PID: the process that made it).
+SCRATCH = re.compile(r"nhtb-(?:probe|warm)-(\d+)(?:-\d+)?")
 MODULES = ["esp4", "xfrm_interface", "xfrm_user", "authenc", "cbc", "des3_ede", "aes", "hmac", "sha1"]
 
 
@@ -39,7 +42,7 @@ def load_modules() -> None:
 def probe() -> KernelReport:
     report = KernelReport(os.uname().release)
     load_modules()
-    ns = f"nhtb-probe-{os.getpid()}"
+    ns = f"nhtb-probe-{os.getpid()}"  # SCRATCH's form
     pnetns.create(ns)
     try:
         with NetNS(ns) as ipr:
@@ -64,7 +67,7 @@ def warm_esp(algorithms: list[list[str]]) -> list[str]:
     failed = []
     if not algorithms:
         return failed
-    ns = f"nhtb-warm-{os.getpid()}-{threading.get_ident()}"
+    ns = f"nhtb-warm-{os.getpid()}-{threading.get_ident()}"  # SCRATCH's form
     pnetns.create(ns)
     try:
         for spi, algs in enumerate(algorithms, start=0x200):
@@ -75,3 +78,15 @@ def warm_esp(algorithms: list[list[str]]) -> list[str]:
     finally:
         pnetns.remove(ns)  # its states go with it
     return failed
+
+
+def remove_orphans() -> list[str]:
+    """The scratch namespaces whose process is gone (killed between making and removing one):
+    `down --all` removes them. A live process's are its own business."""
+    gone = []
+    for ns in pnetns.listnetns():
+        m = SCRATCH.fullmatch(ns)
+        if m and not os.path.exists(f"/proc/{m.group(1)}"):
+            pnetns.remove(ns)
+            gone.append(ns)
+    return gone
