@@ -18,12 +18,11 @@ import time
 from collections import defaultdict
 
 import paramiko
-from pyroute2 import netns as pnetns
 
 from ..junos import cli as junos_cli
 from ..model.lab import OUTPUT_LABEL
 from ..model.mgmt import SSH_PORT, credentials, mgmt_plan
-from ..runtime import paths
+from ..runtime import nsexec, paths
 from ..runtime import state as lab_state
 from ..runtime.provider import is_device
 from ..runtime.local import LocalRuntime
@@ -168,15 +167,12 @@ def serve_connection(conn: socket.socket, key, driver: LinuxDriver, user: str, p
 
 
 def listen_in(ns: str, address: str, port: int) -> socket.socket:
-    pnetns.pushns(ns)
-    try:
+    with nsexec.inside(ns):  # never making it: a namespace gone with `down` stays gone
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((address, port))
         s.listen(16)
         return s
-    finally:
-        pnetns.popns()
 
 
 def main() -> int:

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import vici
 from pyroute2 import IPRoute
-from pyroute2 import netns as pnetns
 from pyroute2.netlink import NETLINK_ROUTE
 from pyroute2.netlink.rtnl import RTMGRP_IPV4_ROUTE
 
 from ..files import write_file
 from ..render.binding import desired_policies, nhtb_table
+from . import nsexec
 from .charon import LOG_IN_RUN, child_installed, connect, plain
 from .xfrm import Policy, XfrmSocket
 
@@ -98,16 +98,14 @@ class Binder:
         self.log_path = Path(vici_path).parent / LOG_IN_RUN
         self.wake = threading.Event()
         self.load_spec()
-        pnetns.pushns(ns)  # every socket below is opened inside the hub's namespace
-        try:
+        # Every socket below is opened inside the hub's namespace (never making it: racing `down`).
+        with nsexec.inside(ns):
             self.ipr = IPRoute()
             # A plain rtnetlink socket on the IPv4 route group: each datagram is a wake-up (pyroute2
             # 0.9's asyncio-based get() delivers no events when called from a thread).
             self.events = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
             self.events.bind((0, RTMGRP_IPV4_ROUTE))
             self.xfrm = XfrmSocket()
-        finally:
-            pnetns.popns()
         self.session = _connect_when_ready(vici_path)
         self.syncs = 0
 

@@ -85,3 +85,21 @@ def test_a_namespace_that_is_gone_is_not_made_again_and_the_thread_comes_back(tw
         tcp.client_socket(a)
     assert a not in pnetns.listnetns()
     assert os.stat("/proc/thread-self/ns/net").st_ino == here
+
+
+def test_the_binder_and_the_management_daemon_never_make_a_namespace_that_is_gone(two_hosts, tmp_path):
+    """The hub's binder and the management daemon, started (or restarted by the supervisor) as
+    `down` removes their node's namespace, fail; they never leave an empty namespace behind."""
+    from harness.drivers import mgmtd
+    from harness.runtime.binder import Binder
+
+    a, _ = two_hosts
+    pnetns.remove(a)
+    spec = tmp_path / "binding.json"
+    spec.write_text("[]")
+    with pytest.raises(FileNotFoundError):
+        Binder(a, spec, str(tmp_path / "charon.vici"), tmp_path / "nhtb.json")
+    assert a not in pnetns.listnetns()
+    with pytest.raises(FileNotFoundError):
+        mgmtd.listen_in(a, "10.99.0.1", 2222)
+    assert a not in pnetns.listnetns()
