@@ -93,6 +93,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _holds() -> Path:
+    """One empty file per process holding the VM, named by its pid."""
+    return VM_DIR / "holds"
+
+
 @contextmanager
 def _locked():
     """One boot or shutdown at a time, across processes (pytest-xdist workers)."""
@@ -264,6 +269,32 @@ class LabVM:
             self._cleanup_files()
             return True
 
+    # ---- holds: a process that brings many labs up and down keeps one VM between them ----------
+    @staticmethod
+    def hold() -> None:
+        """Keep the VM between this process's labs (a test session brings dozens up and down: one
+        boot, not one after every moment without a lab): `stop(only_if_idle)` leaves it running
+        while this process lives and has not called `release`."""
+        _holds().mkdir(parents=True, exist_ok=True)
+        (_holds() / str(os.getpid())).touch()
+
+    def release(self) -> bool:
+        """Let the VM go again, and stop it now if no lab is left in it and nobody else holds it;
+        True when it stopped."""
+        (_holds() / str(os.getpid())).unlink(missing_ok=True)
+        return self.stop(only_if_idle=True)
+
+    @staticmethod
+    def holders() -> list[int]:
+        """The live processes holding the VM (a holder that died without `release` holds nothing)."""
+        live = []
+        for f in _holds().glob("*") if _holds().is_dir() else ():
+            if f.name.isdigit() and process.alive(int(f.name)):
+                live.append(int(f.name))
+            else:
+                f.unlink(missing_ok=True)
+        return live
+
     def stop(self, only_if_idle: bool = False) -> bool:
         """Shut the VM down, all its labs with it; True when it stopped. With `only_if_idle`, only
         if the agent finds no lab in it and none being brought up: it decides that atomically, so
@@ -277,7 +308,7 @@ class LabVM:
                 return False
             c = self.client()
             labs, kernel_log = "?", None
-            if c is None and only_if_idle:
+            if only_if_idle and (c is None or self.holders()):
                 return False
             if c is not None:
                 try:  # what was in it, and its kernel log, for diagnosis: never a reason to keep it

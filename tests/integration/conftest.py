@@ -104,11 +104,8 @@ def lab():
     try:
         with _held(RunningLab(name, load_lab(TOPOLOGY, name=name), rt)) as running:
             yield running
-    finally:
-        try:
-            backend.down(name)
-        finally:  # the lab may have gone with a VM that died: a VM booted since must not stay
-            LabVM().stop(only_if_idle=True)
+    finally:  # the VM, held for the session (tests/conftest.py), goes when the session ends
+        backend.down(name)
 
 
 @contextmanager

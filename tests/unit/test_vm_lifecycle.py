@@ -4,6 +4,7 @@ only when no lab is in it and none is being brought up, decided in one step, and
 slow to answer (a second VM booted over it orphaned every lab in the first)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -212,3 +213,36 @@ def test_a_check_does_not_take_a_dead_vm_for_a_node_that_does_not_answer():
     with pytest.raises(VMDied):
         run_and_expect("phase 1", "westford", died, bool, "UP", timeout=30)
     assert time.monotonic() - t0 < 5  # not the 30 s a silent node is given
+
+
+def test_a_held_vm_outlives_its_last_lab_until_its_holder_releases_it(vm_dir, monkeypatch):
+    """A test session holds the VM: the down of its last lab (stop only if idle) leaves it running
+    and asks the agent nothing; a holder that died holds nothing; the release stops it."""
+    qemu = subprocess.Popen(["sleep", "30"])
+    asked = []
+
+    class Agent:
+        def call(self, name, timeout=None, **kw):
+            asked.append(name)
+            if name == "shutdown_if_idle":
+                qemu.kill()  # the guest powers off
+                qemu.wait()
+            return {"labs": [], "kernel_log": ""}.get(name, True)
+
+    monkeypatch.setattr(vm.LabVM, "client", lambda self: Agent())
+    (vm_dir / "qemu.pid").write_text(str(qemu.pid))
+    try:
+        vm.LabVM.hold()
+        assert vm.LabVM().stop(only_if_idle=True) is False
+        assert asked == [] and qemu.poll() is None
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        (vm_dir / "holds" / str(gone.pid)).touch()  # a holder killed before its release
+        assert vm.LabVM.holders() == [os.getpid()]
+        assert vm.LabVM().release() is True
+        assert "shutdown_if_idle" in asked and qemu.poll() is not None
+        assert not list((vm_dir / "holds").iterdir())
+    finally:
+        if qemu.poll() is None:
+            qemu.kill()
+            qemu.wait()
