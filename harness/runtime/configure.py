@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from pyroute2 import NetNS
+from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from ..errors import LabError
@@ -13,14 +13,14 @@ from ..render.netplan import NodePlan, RoutePlan
 from . import nsexec
 
 
-def _index(ipr: NetNS, ifname: str, node: str) -> int:
+def _index(ipr: IPRoute, ifname: str, node: str) -> int:
     found = ipr.link_lookup(ifname=ifname)
     if not found:
         raise LabError(f"node {node}: interface {ifname} does not exist (is it cabled in the topology?)")
     return found[0]
 
 
-def _add_address(ipr: NetNS, idx: int, a) -> None:
+def _add_address(ipr: IPRoute, idx: int, a) -> None:
     try:
         ipr.addr("add", index=idx, address=str(a.ip), prefixlen=a.network.prefixlen)
     except NetlinkError as e:
@@ -31,7 +31,7 @@ def _add_address(ipr: NetNS, idx: int, a) -> None:
 def configure_links(ns: str, plan: NodePlan) -> None:
     """Addresses, tunnel (xfrm) interfaces, sysctls and routes. Applying a plan again (a changed
     config, in place) adds what is new and leaves what is there."""
-    with NetNS(ns) as ipr:
+    with nsexec.iproute(ns) as ipr:
         ipr.link("set", index=_index(ipr, "lo", plan.node), state="up")
         for link in plan.links:
             idx = _index(ipr, link.ifname, plan.node)
@@ -58,7 +58,7 @@ def configure_links(ns: str, plan: NodePlan) -> None:
                 raise LabError(f"node {plan.node}: route {r.prefix} ({r.origin}): {e}") from None
 
 
-def _route_spec(ipr: NetNS, r: RoutePlan, node: str) -> dict:
+def _route_spec(ipr: IPRoute, r: RoutePlan, node: str) -> dict:
     spec = {"dst": str(r.prefix)}
     if r.gateway is not None:
         spec["gateway"] = str(r.gateway)
@@ -74,7 +74,7 @@ def _absent(e: NetlinkError) -> bool:
 def apply_link_changes(ns: str, node: str, change: NodeChange) -> None:
     """A node's part of a change in place: what is new first (tunnels, addresses, routes), then
     what went (routes, addresses, tunnels), so traffic that can keep flowing does."""
-    with NetNS(ns) as ipr:
+    with nsexec.iproute(ns) as ipr:
         for ifname in change.interfaces_added:  # the node's end of a link to a new node
             ipr.link("set", index=_index(ipr, ifname, node), state="up")
         for t in change.tunnels_removed:  # a replaced tunnel goes before its successor comes
@@ -110,7 +110,7 @@ def apply_link_changes(ns: str, node: str, change: NodeChange) -> None:
 
 def configure_mgmt(ns: str, node: str, address) -> None:
     """The node's management address on eth0 (containerlab configures it itself)."""
-    with NetNS(ns) as ipr:
+    with nsexec.iproute(ns) as ipr:
         idx = _index(ipr, "eth0", node)
         _add_address(ipr, idx, address)
         ipr.link("set", index=idx, state="up")

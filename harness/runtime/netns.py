@@ -7,12 +7,12 @@ the host's own namespace never holds a lab interface, not even briefly.
 """
 from __future__ import annotations
 
-from pyroute2 import NetNS
 from pyroute2 import netns as pnetns
 
 from ..errors import LabError
 from ..model.lab import Lab
 from ..model.mgmt import mgmt_plan
+from . import nsexec
 from .paths import mgmt_ns, ns_name
 from .provider import Provider
 
@@ -41,7 +41,7 @@ class NetnsProvider(Provider):
                 if link.a.node not in new and link.b.node not in new:
                     continue
                 a, b = namespaces[link.a.node], namespaces[link.b.node]
-                with NetNS(a) as ipr:
+                with nsexec.iproute(a) as ipr:
                     extra = {"mtu": link.mtu} if link.mtu else {}
                     ipr.link("add", ifname=link.a.iface, kind="veth",
                              peer={"ifname": link.b.iface, "net_ns_fd": b, **extra}, **extra)
@@ -58,13 +58,13 @@ class NetnsProvider(Provider):
         if first:
             pnetns.create(mns)
             created.append(mns)
-            with NetNS(mns) as ipr:
+            with nsexec.iproute(mns) as ipr:
                 ipr.link("add", ifname="br0", kind="bridge")
                 br = ipr.link_lookup(ifname="br0")[0]
                 ipr.addr("add", index=br, address=str(next(mgmt.subnet.hosts())), prefixlen=mgmt.subnet.prefixlen)
                 ipr.link("set", index=br, state="up")
                 ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
-        with NetNS(mns) as ipr:
+        with nsexec.iproute(mns) as ipr:
             br = ipr.link_lookup(ifname="br0")[0]
             for node, ns in nodes.items():
                 port = f"mg{lab.nodes.index(node)}"

@@ -7,7 +7,6 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 
-from pyroute2 import NetNS
 from pyroute2 import netns as pnetns
 
 from ..model.emulation import kernel_esp
@@ -45,7 +44,7 @@ def probe() -> KernelReport:
     ns = f"nhtb-probe-{os.getpid()}"  # SCRATCH's form
     pnetns.create(ns)
     try:
-        with NetNS(ns) as ipr:
+        with nsexec.iproute(ns) as ipr:
             try:
                 ipr.link("add", ifname="probe0", kind="xfrm", xfrm_if_id=1)
             except Exception:

@@ -178,9 +178,7 @@ class NodeQueries:
 
     def routes(self, lab_name: str, node: str) -> list[dict]:
         """The node's main routing table as the kernel holds it (the driver reads it as Junos would)."""
-        from pyroute2 import NetNS
-
-        with NetNS(self._ns(lab_name, node), flags=0) as ipr:  # a namespace gone is an error, never made again
+        with nsexec.iproute(self._ns(lab_name, node)) as ipr:  # a namespace gone is an error, never made again
             names = {ln["index"]: ln.get_attr("IFLA_IFNAME") for ln in ipr.get_links()}
             return [{"prefix": f"{r.get_attr('RTA_DST') or '0.0.0.0'}/{r['dst_len']}",
                      "gateway": r.get_attr("RTA_GATEWAY"), "ifname": names.get(r.get_attr("RTA_OIF"), "?"),
