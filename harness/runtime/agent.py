@@ -35,10 +35,14 @@ class Cancelled(LabError):
     """The host went away in the middle of a call."""
 
 
-def _warm_up_esp() -> None:
+def _warm_up() -> None:
     """The first ESP SA under emulation stalls ~5 s on crypto self-tests, long enough for charon to
-    retransmit; install and flush one scratch state now instead (kernel-lab-facts)."""
+    retransmit; install and flush one scratch state now instead (kernel-lab-facts). The probe also
+    loads the modules a lab uses (probe.MODULES), and the binaries every node runs are read once
+    (over 9p: slow the first time), so the VM's first lab is not the one that waits for them."""
     probe.probe()
+    for argv in (["nft", "--version"], ["nsenter", "--version"], ["ping", "-V"]):
+        subprocess.run(argv, capture_output=True)
 
 
 # Under software emulation on a busy host the vCPUs starve while the guest's clock runs on: an
@@ -192,12 +196,14 @@ def main() -> int:
     args = ap.parse_args()
     # Before any thread exists, and before the token is read (no daemon holds it): the daemons are
     # forked from the zygote instead of starting a new Python.
-    daemons.use_zygote(Zygote([daemons.BINDER, daemons.MGMTD, daemons.SUPERVISOR]))
+    zygote = Zygote([daemons.BINDER, daemons.MGMTD, daemons.SUPERVISOR])
+    daemons.use_zygote(zygote)
     Handler.token = Path(args.token_file).read_text().strip()
     Handler.runtime = LocalRuntime()
     _die_on_lockup()
     _configure_control_nic()
-    _warm_up_esp()
+    _warm_up()
+    zygote.wait_ready()  # its imports overlapped the warm-up; the first lab's daemons need not wait
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     # Many calls at once (a rehearsal pings every pair of hosts while it applies a change): the
     # default backlog of 5 drops connections that qemu's user networking has already accepted.

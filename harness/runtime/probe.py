@@ -15,7 +15,9 @@ from . import nsexec
 
 # The scratch namespaces' names: nhtb-probe-PID, nhtb-warm-PID-THREAD (PID: the process that made it).
 SCRATCH = re.compile(r"nhtb-(?:probe|warm)-(\d+)(?:-\d+)?")
-MODULES = ["esp4", "xfrm_interface", "xfrm_user", "authenc", "cbc", "des3_ede", "aes", "hmac", "sha1"]
+MODULES = ["esp4", "xfrm_interface", "xfrm_user", "authenc", "cbc", "des3_ede", "aes", "hmac", "sha1",
+           # cabling, the management bridge, and what the nodes' rulesets use (zones, NAT, state)
+           "veth", "bridge", "nf_tables", "nft_chain_nat", "nft_ct", "nft_masq"]
 
 
 @dataclass

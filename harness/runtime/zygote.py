@@ -35,12 +35,26 @@ class Zygote:
         child.close()
         self.pid, self._sock, self._lock = pid, parent, threading.Lock()
         self._file = parent.makefile("rw", buffering=1)
+        self._preloaded = False
+
+    def wait_ready(self) -> bool:
+        """Wait until the zygote has imported its modules (it says so once, first thing on the
+        socket): the lab VM's agent says it is ready only then, so the first lab's daemons do not
+        wait for the imports. False when the zygote is gone."""
+        with self._lock:
+            return self._read_ready()
+
+    def _read_ready(self) -> bool:
+        if not self._preloaded:
+            self._preloaded = json.loads(self._file.readline() or "{}").get("ready", False)
+        return self._preloaded
 
     def spawn(self, module: str, argv: list[str], log: str) -> int:
         """Run `module.main()` with `argv` as a daemon forked from the zygote (what `python -m
         module argv...` runs: the module's `if __name__ == "__main__"` calls its main()); returns
         its pid."""
         with self._lock:  # one request at a time on the one socket
+            self._read_ready()
             self._file.write(json.dumps({"module": module, "argv": argv, "log": log}) + "\n")
             answer = json.loads(self._file.readline() or "{}")
         if "pid" not in answer:
@@ -60,6 +74,7 @@ def _serve(sock: socket.socket, preload: list[str]) -> None:
     if niced:
         _nice(-10)  # the daemons run at the normal priority (root may raise it back)
     f = sock.makefile("rw", buffering=1)
+    f.write(json.dumps({"ready": True}) + "\n")  # before any answer: Zygote reads it first
     for line in f:
         try:
             req = json.loads(line)

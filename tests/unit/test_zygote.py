@@ -50,3 +50,20 @@ def test_without_a_zygote_a_daemon_is_a_new_process(tmp_path):
         process.stop(pid)
     finally:
         daemons.use_zygote(None)
+
+
+def test_the_zygote_says_it_is_ready_only_once_its_imports_are_done(tmp_path, monkeypatch):
+    """The agent waits for this before it says it is ready: the first lab's daemons must not wait
+    for the zygote's imports. A spawn after the wait is answered as before."""
+    mark = tmp_path / "imported"
+    monkeypatch.setenv("NHTB_TEST_IMPORTED", str(mark))
+    z = Zygote(["tests.unit.zygote_slow_import", PROBE])
+    try:
+        assert z.wait_ready() is True
+        assert mark.read_text() == "imported"
+        assert z.wait_ready() is True  # said once, remembered
+        pid = z.spawn(PROBE, ["30"], str(tmp_path / "d.log"))
+        assert pid != z.pid and process.alive(pid)
+        process.stop(pid)
+    finally:
+        os.kill(z.pid, signal.SIGKILL)
