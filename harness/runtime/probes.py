@@ -8,24 +8,45 @@ import threading
 import time
 from typing import Callable
 
+from ..errors import LabError
 from ..render.nftables import TRACE_TABLE
 from . import nsexec, tcp
 
 
+MONITOR_WAIT = 20.0  # seconds `nft monitor` may take to subscribe (a process start under emulation)
+
+
 def flow_trace(ns: str, table: str, duration: float, during: Callable[[], object] | None = None) -> tuple[list[str], object]:
-    """Load the trace `table` in `ns`, record `nft monitor trace` for `duration` seconds while
-    `during()` runs (traffic to look at), then remove the table. Returns the monitor's lines and
-    what `during` returned."""
-    nsexec.run(ns, ["nft", "-f", "-"], input=table).check_returncode()
+    """Record `nft monitor` in `ns` for `duration` seconds while `during()` runs (traffic to look
+    at), with the trace `table` loaded; then remove the table. Returns the monitor's lines and
+    what `during` returned. The traffic starts only once the monitor has seen the table being
+    made: before that, the first packets would go untraced (a fixed wait lost them under load,
+    and the first packet traced was a later one, accepted as an established flow)."""
     # Line-buffered: nft writes through stdio, and a pipe would hold the events until exit.
-    mon = subprocess.Popen(nsexec.in_ns(ns, ["stdbuf", "-oL", "nft", "monitor", "trace"]),
+    mon = subprocess.Popen(nsexec.in_ns(ns, ["stdbuf", "-oL", "nft", "monitor"]),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(mon.stdout), daemon=True)  # type: ignore[arg-type]
+    subscribed = threading.Event()
+
+    def read() -> None:
+        for line in mon.stdout:  # type: ignore[union-attr]
+            lines.append(line)
+            if not line.startswith("trace ") and f" {TRACE_TABLE}" in line:  # the table's own event
+                subscribed.set()
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
     result = None
     try:
-        time.sleep(0.3)  # the monitor subscribes before the first packet
+        deadline = time.monotonic() + MONITOR_WAIT
+        nsexec.run(ns, ["nft", "-f", "-"], input=table).check_returncode()
+        while not subscribed.wait(0.5):
+            if time.monotonic() > deadline or mon.poll() is not None:
+                raise LabError(f"{ns}: `nft monitor` did not start within {MONITOR_WAIT:.0f}s: "
+                               f"{''.join(lines[-3:]).strip() or 'no output'}")
+            # Made before the monitor listened: made again, it is seen now.
+            nsexec.run(ns, ["nft", "delete", "table", "inet", TRACE_TABLE])
+            nsexec.run(ns, ["nft", "-f", "-"], input=table).check_returncode()
         t0 = time.monotonic()
         result = during() if during else None
         time.sleep(max(0.5, duration - (time.monotonic() - t0)))

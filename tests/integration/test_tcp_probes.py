@@ -103,3 +103,28 @@ def test_the_binder_and_the_management_daemon_never_make_a_namespace_that_is_gon
     with pytest.raises(FileNotFoundError):
         mgmtd.listen_in(a, "10.99.0.1", 2222)
     assert a not in pnetns.listnetns()
+
+
+def test_a_flow_trace_starts_the_traffic_only_once_the_monitor_listens(two_hosts, monkeypatch):
+    """`nft monitor` takes a process start to subscribe (seconds under emulation, and more under
+    load). The traffic must wait for it: every echo request of the ping is traced, the first one
+    included (a trace that missed it showed the second, accepted as an established flow)."""
+    from harness.render.nftables import trace_table
+    from harness.runtime import nsexec
+
+    a, b = two_hosts
+    plain = nsexec.in_ns
+
+    def slow_monitor(ns, argv):  # a monitor that takes 1.5 s to start, as under load
+        if "monitor" in argv:
+            return plain(ns, ["sh", "-c", 'sleep 1.5; exec "$@"', "sh", *argv])
+        return plain(ns, argv)
+
+    monkeypatch.setattr(nsexec, "in_ns", slow_monitor)
+    table = trace_table(None, [{"protocol": "icmp", "destination-prefix": "10.99.0.2/32"}])
+    ping = lambda: nsexec.run(a, ["ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", "10.99.0.2"])  # noqa: E731
+    lines, result = probes.flow_trace(a, table, 2, ping)
+    assert result.returncode == 0, result.stdout
+    requests = {ln.split()[2] for ln in lines if ln.startswith("trace id") and "icmp type echo-request" in ln}
+    assert len(requests) == 3, "\n".join(lines)
+    assert "nhtb_trace" not in nsexec.run(a, ["nft", "list", "tables"]).stdout
