@@ -5,6 +5,9 @@ PY      := $(VENV)/bin/python
 NHTB    := $(VENV)/bin/nhtb-lab
 TOPO    ?= topologies/three-site.clab.yml
 PYTEST_ARGS ?=
+# Two workers, each test file on one (its module's lab is brought up once), sharing the one lab VM:
+# under emulation the VM's one CPU is the limit, and two workers keep it busy (README: Tests).
+XDIST   ?= -n 2 --dist loadscope
 
 .PHONY: bootstrap test test-native unit check lab-up verify lab-down clean
 
@@ -12,7 +15,7 @@ bootstrap:
 	@NHTB_VENV=$(VENV) scripts/bootstrap
 
 test: bootstrap
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The integration tests on the native path (no VM, no agent), run inside a lab VM's guest kernel.
 test-native: bootstrap
