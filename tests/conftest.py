@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import subprocess
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 import shutil
@@ -13,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from harness.model.spoke import SpokeRequest
-from harness.runtime.vm import LabVM
 
 pytest_plugins = ["pytester"]  # the nhtb-lab pytest plugin is tested as a user's own run would load it
 
@@ -54,25 +52,6 @@ BOSTON = SpokeRequest("boston", IPv4Interface("4.4.4.2/30"), IPv4Network("192.16
                       IPv4Address("10.11.11.13"), "westford", "auto")
 AUSTIN = SpokeRequest("austin", IPv4Interface("5.5.5.2/30"), IPv4Network("192.168.198.0/24"),
                       IPv4Address("10.11.11.14"), "sunnyvale", "static")
-
-
-def _runs_the_session(config) -> bool:
-    """The process that outlives every test: the xdist controller, or the one process of a serial
-    run (never a worker); and not the suite run natively inside a lab VM's guest."""
-    return not hasattr(config, "workerinput") and os.environ.get("NHTB_RUNTIME") != "native"
-
-
-def pytest_sessionstart(session):
-    """One lab VM for the whole run: held between labs (a test's lab down would otherwise stop it,
-    and the next test's up boot another, ~45 s under emulation)."""
-    if _runs_the_session(session.config):
-        LabVM.hold()
-
-
-def pytest_sessionfinish(session):
-    """Every worker has finished: the VM goes, unless a lab is left in it (`make lab-up`'s)."""
-    if _runs_the_session(session.config):
-        LabVM().release()
 
 
 def pytest_addoption(parser):

@@ -35,14 +35,24 @@ class Cancelled(LabError):
     """The host went away in the middle of a call."""
 
 
+# Besides ESP's (probe.MODULES): cabling, the management bridge, and what the nodes' rulesets use.
+LAB_MODULES = ["veth", "bridge", "nf_tables", "nft_chain_nat", "nft_ct", "nft_masq"]
+WARM_BINARIES = [["nft", "--version"], ["nsenter", "--version"], ["ping", "-V"]]
+
+
 def _warm_up() -> None:
     """The first ESP SA under emulation stalls ~5 s on crypto self-tests, long enough for charon to
-    retransmit; install and flush one scratch state now instead (kernel-lab-facts). The probe also
-    loads the modules a lab uses (probe.MODULES), and the binaries every node runs are read once
-    (over 9p: slow the first time), so the VM's first lab is not the one that waits for them."""
+    retransmit; install and flush one scratch state now instead (kernel-lab-facts). The modules a
+    lab uses are loaded and the binaries every node runs read once (over 9p: slow the first
+    time), so the VM's first lab is not the one that waits for them. Only here, in the VM: on a
+    user's own kernel the lab loads what it needs itself."""
     probe.probe()
-    for argv in (["nft", "--version"], ["nsenter", "--version"], ["ping", "-V"]):
-        subprocess.run(argv, capture_output=True)
+    subprocess.run(["modprobe", "-a", *LAB_MODULES], capture_output=True)
+    for argv in WARM_BINARIES:
+        try:
+            subprocess.run(argv, capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            pass  # a missing binary is the lab's to report, with its node's name
 
 
 # Under software emulation on a busy host the vCPUs starve while the guest's clock runs on: an
@@ -203,7 +213,7 @@ def main() -> int:
     _die_on_lockup()
     _configure_control_nic()
     _warm_up()
-    zygote.wait_ready()  # its imports overlapped the warm-up; the first lab's daemons need not wait
+    zygote.wait_ready(timeout=120)  # its imports overlapped the warm-up; the first lab's daemons need not wait
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     # Many calls at once (a rehearsal pings every pair of hosts while it applies a change): the
     # default backlog of 5 drops connections that qemu's user networking has already accepted.

@@ -15,9 +15,7 @@ from . import nsexec
 
 # The scratch namespaces' names: nhtb-probe-PID, nhtb-warm-PID-THREAD (PID: the process that made it).
 SCRATCH = re.compile(r"nhtb-(?:probe|warm)-(\d+)(?:-\d+)?")
-MODULES = ["esp4", "xfrm_interface", "xfrm_user", "authenc", "cbc", "des3_ede", "aes", "hmac", "sha1",
-           # cabling, the management bridge, and what the nodes' rulesets use (zones, NAT, state)
-           "veth", "bridge", "nf_tables", "nft_chain_nat", "nft_ct", "nft_masq"]
+MODULES = ["esp4", "xfrm_interface", "xfrm_user", "authenc", "cbc", "des3_ede", "aes", "hmac", "sha1"]
 
 
 @dataclass
@@ -88,6 +86,9 @@ def remove_orphans() -> list[str]:
     for ns in pnetns.listnetns():
         m = SCRATCH.fullmatch(ns)
         if m and not os.path.exists(f"/proc/{m.group(1)}"):
-            pnetns.remove(ns)
-            gone.append(ns)
+            try:
+                pnetns.remove(ns)
+                gone.append(ns)
+            except OSError:
+                pass  # removed meanwhile (another `down --all`)
     return gone

@@ -20,6 +20,15 @@ def alive(pid: int | None) -> bool:
         return False
 
 
+def started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, /proc/PID/stat's field 22): with the
+    pid, it names one process, where the pid alone may be given to another later."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 def stop(pid: int | None, timeout: float = 5.0) -> None:
     """SIGTERM, then SIGKILL if it is still there after `timeout`."""
     if not alive(pid):

@@ -276,7 +276,7 @@ class LabVM:
         boot, not one after every moment without a lab): `stop(only_if_idle)` leaves it running
         while this process lives and has not called `release`."""
         _holds().mkdir(parents=True, exist_ok=True)
-        (_holds() / str(os.getpid())).touch()
+        (_holds() / str(os.getpid())).write_text(process.started(os.getpid()) or "")
 
     def release(self) -> bool:
         """Let the VM go again, and stop it now if no lab is left in it and nobody else holds it;
@@ -286,10 +286,15 @@ class LabVM:
 
     @staticmethod
     def holders() -> list[int]:
-        """The live processes holding the VM (a holder that died without `release` holds nothing)."""
+        """The live processes holding the VM. A holder killed before its `release` holds nothing,
+        nor does a later process that was given its pid (the file keeps the holder's start time)."""
         live = []
         for f in _holds().glob("*") if _holds().is_dir() else ():
-            if f.name.isdigit() and process.alive(int(f.name)):
+            try:
+                started = f.read_text().strip()
+            except OSError:
+                continue  # released meanwhile
+            if f.name.isdigit() and process.alive(int(f.name)) and process.started(int(f.name)) == started:
                 live.append(int(f.name))
             else:
                 f.unlink(missing_ok=True)

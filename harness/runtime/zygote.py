@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import select
 import shlex
 import signal
 import socket
@@ -37,11 +38,16 @@ class Zygote:
         self._file = parent.makefile("rw", buffering=1)
         self._preloaded = False
 
-    def wait_ready(self) -> bool:
+    def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until the zygote has imported its modules (it says so once, first thing on the
         socket): the lab VM's agent says it is ready only then, so the first lab's daemons do not
-        wait for the imports. False when the zygote is gone."""
+        wait for the imports. False when the zygote is gone, or not ready within `timeout`
+        (then the first spawn waits for it)."""
         with self._lock:
+            if not self._preloaded and timeout is not None:
+                # Nothing is buffered before the first line: the socket tells whether it has come.
+                if not select.select([self._sock], [], [], timeout)[0]:
+                    return False
             return self._read_ready()
 
     def _read_ready(self) -> bool:

@@ -85,6 +85,22 @@ def pytest_runtest_setup(item):
             warnings.warn(said)  # shown in the session's warnings summary, under this test
 
 
+@pytest.fixture(scope="session", autouse=True)
+def vm_held():
+    """One lab VM for the whole run: held between labs by every worker that runs an integration
+    test (a test's last lab going down would otherwise stop it, and the next test's up boot
+    another, ~45 s under emulation). The last worker to let go stops it, unless a lab is left in
+    it (`make lab-up`'s). Natively, in a lab VM's guest (test-native), there is no VM to hold."""
+    if MODE == "native":
+        yield
+        return
+    LabVM.hold()
+    try:
+        yield
+    finally:
+        LabVM().release()
+
+
 @pytest.fixture(scope="session")
 def lab():
     default = load_lab(TOPOLOGY).name

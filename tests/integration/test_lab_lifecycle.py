@@ -204,7 +204,8 @@ def test_the_host_namespace_is_untouched_by_a_full_cycle(lab):
             # Other workers' tests make and remove namespaces of their own on the host meanwhile
             # (the kernel probe's scratch one, the TCP probes' pairs): only this lab's count here.
             new = set(after[key].splitlines()) - set(before[key].splitlines())
-            assert not [ln for ln in new if name in ln or f"-{os.getpid()}" in ln], f"host {key} changed: {new}"
+            mine = (name, f"nhtb-probe-{os.getpid()}", f"nhtb-warm-{os.getpid()}-")
+            assert not [ln for ln in new if ln.strip() and ln.split()[0].startswith(mine)], f"host {key} changed: {new}"
             continue
         assert before[key] == after[key], f"host {key} changed"
 

@@ -238,6 +238,8 @@ def test_a_held_vm_outlives_its_last_lab_until_its_holder_releases_it(vm_dir, mo
         gone = subprocess.Popen(["true"])
         gone.wait()
         (vm_dir / "holds" / str(gone.pid)).touch()  # a holder killed before its release
+        # A holder killed, its pid given since to another process (here: the stand-in qemu).
+        (vm_dir / "holds" / str(qemu.pid)).write_text("1")
         assert vm.LabVM.holders() == [os.getpid()]
         assert vm.LabVM().release() is True
         assert "shutdown_if_idle" in asked and qemu.poll() is not None
@@ -246,3 +248,29 @@ def test_a_held_vm_outlives_its_last_lab_until_its_holder_releases_it(vm_dir, mo
         if qemu.poll() is None:
             qemu.kill()
             qemu.wait()
+
+
+def test_a_failed_up_in_a_held_vm_does_not_wait_for_it_to_stop(vm_dir, monkeypatch):
+    """The undo of a failed `up` stops the VM when its lab was the last (waiting while the agent
+    still counts the bring-up); a held VM is not stopped, and there is nothing to wait for."""
+    from harness.runtime import backend
+
+    qemu = subprocess.Popen(["sleep", "30"])
+    asked = []
+    monkeypatch.setattr(vm.LabVM, "stop", lambda self, only_if_idle=False: asked.append(only_if_idle) or False)
+
+    class Runtime:
+        where = "vm"
+
+        def labs(self):
+            return []
+
+    (vm_dir / "qemu.pid").write_text(str(qemu.pid))
+    try:
+        vm.LabVM.hold()
+        assert backend.stop_vm_if_idle(Runtime(), wait_for="failed-lab", timeout=30) is False
+        assert asked == []  # not even tried: it would be refused, and read as a bring-up in progress
+    finally:
+        (vm_dir / "holds" / str(os.getpid())).unlink(missing_ok=True)
+        qemu.kill()
+        qemu.wait()

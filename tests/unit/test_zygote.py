@@ -59,6 +59,7 @@ def test_the_zygote_says_it_is_ready_only_once_its_imports_are_done(tmp_path, mo
     monkeypatch.setenv("NHTB_TEST_IMPORTED", str(mark))
     z = Zygote(["tests.unit.zygote_slow_import", PROBE])
     try:
+        assert z.wait_ready(timeout=0.05) is False  # still importing: the caller goes on
         assert z.wait_ready() is True
         assert mark.read_text() == "imported"
         assert z.wait_ready() is True  # said once, remembered
