@@ -117,7 +117,6 @@ def _changing(method):
     return locked
 
 
-
 def esp_algorithms(lab: Lab) -> list[list[str]]:
     """Every distinct ESP algorithm set the lab's proposals name, as `ip xfrm state` arguments."""
     seen: list[list[str]] = []
@@ -148,6 +147,7 @@ class _Warming:
     def wait(self, timeout: float = 120) -> list[str]:
         self.thread.join(timeout)
         return self.failed
+
 
 class LocalRuntime(NodeQueries):
     def __init__(self, provider: Provider | None = None):

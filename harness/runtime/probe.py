@@ -11,10 +11,10 @@ from pyroute2 import netns as pnetns
 
 from ..model.emulation import kernel_esp
 from ..model.site import IpsecProposal
-from . import nsexec
+from . import nsexec, process
 
-# The scratch namespaces' names: nhtb-probe-PID, nhtb-warm-PID-THREAD (PID: the process that made it).
-SCRATCH = re.compile(r"nhtb-(?:probe|warm)-(\d+)(?:-\d+)?")
+# The scratch namespaces' names: nhtb-probe-PID-THREAD, nhtb-warm-PID-THREAD (PID: the process that made it).
+SCRATCH = re.compile(r"nhtb-(?:probe|warm)-(\d+)-\d+")
 MODULES = ["esp4", "xfrm_interface", "xfrm_user", "authenc", "cbc", "des3_ede", "aes", "hmac", "sha1"]
 
 
@@ -41,7 +41,7 @@ def load_modules() -> None:
 def probe() -> KernelReport:
     report = KernelReport(os.uname().release)
     load_modules()
-    ns = f"nhtb-probe-{os.getpid()}"  # SCRATCH's form
+    ns = scratch_name("probe")
     pnetns.create(ns)
     try:
         with nsexec.iproute(ns) as ipr:
@@ -66,7 +66,7 @@ def warm_esp(algorithms: list[list[str]]) -> list[str]:
     failed = []
     if not algorithms:
         return failed
-    ns = f"nhtb-warm-{os.getpid()}-{threading.get_ident()}"  # SCRATCH's form
+    ns = scratch_name("warm")
     pnetns.create(ns)
     try:
         for spi, algs in enumerate(algorithms, start=0x200):
@@ -79,13 +79,24 @@ def warm_esp(algorithms: list[list[str]]) -> list[str]:
     return failed
 
 
+def scratch_name(kind: str) -> str:
+    """A scratch namespace of this process and thread (SCRATCH's form)."""
+    return f"nhtb-{kind}-{os.getpid()}-{threading.get_ident()}"
+
+
+def scratch_owner(ns: str) -> int | None:
+    """The pid of the process that made scratch namespace `ns`; None for any other namespace."""
+    m = SCRATCH.fullmatch(ns)
+    return int(m.group(1)) if m else None
+
+
 def remove_orphans() -> list[str]:
     """The scratch namespaces whose process is gone (killed between making and removing one):
     `down --all` removes them. A live process's are its own business."""
     gone = []
     for ns in pnetns.listnetns():
-        m = SCRATCH.fullmatch(ns)
-        if m and not os.path.exists(f"/proc/{m.group(1)}"):
+        owner = scratch_owner(ns)
+        if owner is not None and not process.alive(owner):
             try:
                 pnetns.remove(ns)
                 gone.append(ns)

@@ -36,17 +36,18 @@ def flow_trace(ns: str, table: str, duration: float, during: Callable[[], object
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
+    load = lambda: nsexec.run(ns, ["nft", "-f", "-"], input=table).check_returncode()  # noqa: E731
     result = None
     try:
         deadline = time.monotonic() + MONITOR_WAIT
-        nsexec.run(ns, ["nft", "-f", "-"], input=table).check_returncode()
+        load()
         while not subscribed.wait(0.5):
             if time.monotonic() > deadline or mon.poll() is not None:
                 raise LabError(f"{ns}: `nft monitor` did not start within {MONITOR_WAIT:.0f}s: "
                                f"{''.join(lines[-3:]).strip() or 'no output'}")
             # Made before the monitor listened: made again, it is seen now.
             nsexec.run(ns, ["nft", "delete", "table", "inet", TRACE_TABLE])
-            nsexec.run(ns, ["nft", "-f", "-"], input=table).check_returncode()
+            load()
         t0 = time.monotonic()
         result = during() if during else None
         time.sleep(max(0.5, duration - (time.monotonic() - t0)))

@@ -94,7 +94,7 @@ def _free_port() -> int:
 
 
 def _holds() -> Path:
-    """One empty file per process holding the VM, named by its pid."""
+    """One file per process holding the VM, named by its pid, holding its start time."""
     return VM_DIR / "holds"
 
 

@@ -27,8 +27,7 @@ RESPONDER_ADVICE = "As a rule, troubleshoot on the peer that has the role of res
 # IV 16 + padding and trailer up to 17 + ICV 16. A TCP segment must fit the Internet MTU with it.
 ESP_OVERHEAD = 20 + 8 + 16 + 17 + 16
 INTERNET_MTU = 1500
-SYN_PORT = 5001  # the traffic layer's first TCP port; pair i probes SYN_PORT + i % SYN_PORTS
-SYN_PORTS = 10000  # far more than can be in flight at once; below the ephemeral ports (32768)
+SYN_PORT = 5001  # the traffic layer's first TCP port (parallel.pair_port)
 
 
 @dataclass
@@ -344,7 +343,7 @@ class Walk:
         # even where two pairs share a destination host. The first pair that failed, in order, is explained.
         def probe(indexed):
             i, ((_, ha), (_, hb)) = indexed
-            return self.d[ha].syn_mss(hb, self.lab.host_address(hb), SYN_PORT + i % SYN_PORTS)
+            return self.d[ha].syn_mss(hb, self.lab.host_address(hb), parallel.pair_port(SYN_PORT, i))
 
         # A failure starts no further probe (a SYN that never arrives waits out its capture).
         found = parallel.each(probe, list(enumerate(pairs)), stop=lambda mss: mss is None or mss > limit)

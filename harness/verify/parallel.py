@@ -7,6 +7,13 @@ from typing import Callable, Iterable, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 AT_ONCE = 8
+PORTS = 10000  # a pair's TCP port wraps this far above its first: far more than run at once, below 32768
+
+
+def pair_port(first: int, i: int) -> int:
+    """The TCP port of the i-th pair probed side by side from `first`: concurrent probes to one
+    host must not share a listener or a capture, and every port stays below the ephemeral ones."""
+    return first + i % PORTS
 
 
 def each(fn: Callable[[T], R], items: Iterable[T], at_once: int = AT_ONCE,

@@ -31,8 +31,7 @@ from .suite import verify
 from .traffic import hold_during, ping_during
 
 CHECK_TIMEOUT = 8.0
-SNAPSHOT_TCP_PORT = 5002  # pair i of a snapshot connects to this port + i % SNAPSHOT_TCP_PORTS
-SNAPSHOT_TCP_PORTS = 10000  # far more than run at once; below the ephemeral ports (32768)
+SNAPSHOT_TCP_PORT = 5002  # a snapshot's first TCP port (parallel.pair_port)
 INTENT_FILE = "intent.yml"  # in a change folder: what the change is meant to do
 # A difference's kind (its first word, up to the dash) -> what it concerns, in report order.
 BLAST_AREAS = {"ike": "IKE and IPsec SAs", "ipsec": "IKE and IPsec SAs", "nhtb": "NHTB table", "route": "routes",
@@ -85,7 +84,7 @@ def snapshot(lab: Lab, drivers: dict[str, NodeDriver], prefixes: dict[str, set[s
     def probe(item: tuple) -> tuple[bool, bool]:  # per protocol: policies can allow one and not the other
         i, (a, b) = item
         return (drivers[a.host].ping(b.address, count=2).received > 0,
-                drivers[a.host].tcp_open(b.host, b.address, SNAPSHOT_TCP_PORT + i % SNAPSHOT_TCP_PORTS))
+                drivers[a.host].tcp_open(b.host, b.address, parallel.pair_port(SNAPSHOT_TCP_PORT, i)))
 
     answers = parallel.each(probe, list(enumerate(pairs)))
     reach = {f"{a.host} -> {b.host}": got[0] for (a, b), got in zip(pairs, answers)}

@@ -10,6 +10,7 @@ import sys
 
 from harness.model.emulation import ENCRYPTION, INTEGRITY, KERNEL_AEAD, KERNEL_AUTH, KERNEL_CIPHER, kernel_esp
 from harness.model.site import IpsecProposal
+from harness.runtime import probe
 
 EVERY = [IpsecProposal("p", "esp", auth, enc) for enc in [*ENCRYPTION, *KERNEL_AEAD]
          for auth in ([a for a in INTEGRITY if a.startswith("hmac-")] if enc in ENCRYPTION else ["-"])]
@@ -31,4 +32,5 @@ def test_the_labs_kernel_takes_every_warm_up_state_and_keeps_no_scratch_namespac
     pid, failed = json.loads(res["stdout"])
     assert failed == [], res["stdout"]
     # Its own scratch namespace (another worker's `up` may be warming up in the same kernel now).
-    assert f"nhtb-warm-{pid}-" not in lab.exec(node, "ip", "netns", "list")["stdout"]
+    names = [ln.split()[0] for ln in lab.exec(node, "ip", "netns", "list")["stdout"].splitlines() if ln.strip()]
+    assert pid not in [probe.scratch_owner(ns) for ns in names], names

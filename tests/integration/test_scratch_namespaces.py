@@ -14,7 +14,8 @@ from harness.runtime import probe
 def test_a_dead_process_scratch_namespace_goes_and_a_live_ones_stays():
     dead = subprocess.Popen(["true"])
     dead.wait()  # its pid is free now; a scratch namespace named after it is an orphan
-    orphan, alive = f"nhtb-warm-{dead.pid}-7", f"nhtb-probe-{os.getpid()}"
+    orphan, alive = probe.scratch_name("warm").replace(f"-{os.getpid()}-", f"-{dead.pid}-"), probe.scratch_name("probe")
+    assert probe.scratch_owner(orphan) == dead.pid and probe.scratch_owner(alive) == os.getpid()
     for ns in (orphan, alive):
         pnetns.create(ns)
     try:

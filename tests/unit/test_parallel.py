@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from harness.verify import parallel
 from harness.verify.parallel import each
 
 
@@ -63,3 +64,11 @@ def test_an_error_in_stop_is_raised_not_lost_in_a_thread():
 
     with pytest.raises(ValueError, match="could not judge"):
         each(lambda x: x, range(6), at_once=2, stop=stop)
+
+
+def test_pair_ports_are_distinct_among_many_and_never_reach_the_ephemeral_range():
+    from harness.verify.parallel import pair_port
+
+    ports = [pair_port(5001, i) for i in range(100_000)]
+    assert len(set(ports[:parallel.AT_ONCE * 100])) == parallel.AT_ONCE * 100
+    assert min(ports) == 5001 and max(ports) < 32768
