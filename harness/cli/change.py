@@ -171,7 +171,7 @@ def _spoke_scale(args) -> int:
     if not args.spokes or args.spokes < 1:
         raise LabError("spoke scale needs --spokes N (the total number of spokes)")
     out_dir = prepare_out_dir(Path(args.out or f"scale-{args.spokes}"), args.force)
-    topo = grow(args.topology, args.spokes, out_dir, args.like)
+    topo = grow(args.topology, args.spokes, out_dir, args.like, args.spoke_routes)
     lab = load_lab(topo)
     out.print(f"{topo}: {len(lab.sites) - 1} spokes on {lab.hub().name}'s "
               f"{len([u for u in lab.hub().tunnel_units if u.multipoint])} multipoint st0 unit; "

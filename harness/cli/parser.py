@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--lan", metavar="P/LEN", help="its LAN")
     sp.add_argument("--tunnel-ip", metavar="T", help="its st0/tunnel.1 address, in the hub's tunnel subnet")
     sp.add_argument("--spokes", type=int, help="for scale: how many spokes in total")
+    sp.add_argument("--spoke-routes", choices=["summary", "each"], default="summary",
+                    help="for scale: how spokes reach each other's LANs: summary (default): one route to the "
+                    "generated LANs' pool through the hub, so each spoke adds commands only on the hub and itself; "
+                    "each: a route per LAN on every spoke, as `spoke add` writes (configs grow with the square)")
     sp.add_argument("--like", help="the spoke to duplicate (default: the first spoke)")
     sp.add_argument("--nhtb", choices=["static", "auto"], help="default: auto for a Junos spoke, static otherwise")
     sp.add_argument("--out", help="the folder to write (default: spoke-NAME, or remove-NAME)")

@@ -90,6 +90,30 @@ def remote_lan_commands(site: Site, name: str, lan: IPv4Network, templates: list
     return out
 
 
+def reaches_through_tunnel(site: Site, lan: IPv4Network) -> bool:
+    """Whether `site` already routes all of `lan` through a tunnel (a covering route, not the
+    default) and names it in an address-book entry its policies can match."""
+    unit, route = site.route_lookup(lan.network_address)
+    if route is None or route.prefix.prefixlen == 0 or not lan.subnet_of(route.prefix):
+        return False
+    if unit is None or unit not in site.units or not site.units[unit].tunnel:
+        return False
+    return any(lan.subnet_of(a) for z in site.zones.values() for a in z.address_book.values())
+
+
+def summary_change(lab: Lab, summary: IPv4Network) -> Change:
+    """Every spoke routes `summary` through its tunnel, written like the LANs it already reaches
+    through the hub: a spoke added later with its LAN inside `summary` then changes only the hub and
+    itself, so the configs grow linearly with the spokes, not with their square."""
+    hub = lab.hub()
+    if hub is None:
+        raise ConfigError(f"{lab.topology.file}: no hub")
+    spokes = [s for s in lab.sites.values() if not s.is_hub]
+    templates = [*(_lan(s).network for s in spokes), _lan(hub).network]
+    return Change(f"spokes route {summary} through the hub",
+                  {s.name: remote_lan_commands(s, SUMMARY_NAME, summary, templates) for s in spokes})
+
+
 def _substitute(text: str, mapping: dict[str, str]) -> str:
     """Replace whole tokens (an address, a prefix, a name; quoted or not), longest first."""
     for old in sorted(mapping, key=len, reverse=True):
@@ -161,10 +185,12 @@ def add_spoke(lab: Lab, req: SpokeRequest) -> Change:
     spoke_lans = [_lan(s).network for s in spokes]
     hub_cmds += remote_lan_commands(hub, req.name, req.lan, [like_lan.network, *spoke_lans], req.tunnel_ip)
     commands = {hub.name: hub_cmds}
-    # Every existing spoke reaches the new LAN the way it reaches the other spokes' LANs.
+    # Every existing spoke reaches the new LAN the way it reaches the other spokes' LANs, unless it
+    # already does (a summary route through its tunnel, as `spoke scale` writes): then it is untouched.
     hub_lan = _lan(hub).network
     for s in spokes:
-        commands[s.name] = remote_lan_commands(s, req.name, req.lan, [*spoke_lans, hub_lan])
+        if not reaches_through_tunnel(s, req.lan):
+            commands[s.name] = remote_lan_commands(s, req.name, req.lan, [*spoke_lans, hub_lan])
 
     # The new spoke: `like`'s config with its addresses changed, plus `like`'s LAN as a remote one.
     mapping = {str(like_public): str(req.public), str(_internet_hop(like).next_hop): str(hop),
@@ -227,6 +253,10 @@ def _host_offset(lab: Lab, site: Site, lan: IPv4Network) -> int:
 # Where generated spokes take their addresses from (documentation/shared ranges, never routed here).
 PUBLIC_POOL = IPv4Network("100.64.0.0/16")  # a /30 per spoke
 LAN_POOL = IPv4Network("172.16.0.0/12")  # a /24 per spoke
+SUMMARY_NAME = "spoke-pool"  # the address-book name (`spoke-pool-net`) of LAN_POOL on the spokes
+# How `spoke scale` lets each spoke reach the others' LANs: one summary route through the tunnel
+# (what a network of that size is configured with), or a route per LAN as `spoke add` writes.
+SPOKE_ROUTES = ("summary", "each")
 
 
 def scale_requests(lab: Lab, total_spokes: int, like: str | None = None) -> list[SpokeRequest]:
@@ -259,12 +289,24 @@ def scale_requests(lab: Lab, total_spokes: int, like: str | None = None) -> list
     return out
 
 
-def grow(topology: Path | str, total_spokes: int, out_dir: Path, like: str | None = None) -> Path:
+def grow(topology: Path | str, total_spokes: int, out_dir: Path, like: str | None = None,
+         spoke_routes: str = "summary") -> Path:
     """A lab with `total_spokes` spokes on the one hub, each added as `spoke add` would; returns
-    the final topology (the intermediate steps stay beside it)."""
-    pending = iter(scale_requests(load_lab(topology), total_spokes, like))
+    the final topology (the intermediate steps stay beside it). With `spoke_routes` "summary", the
+    first step gives every spoke a route to LAN_POOL through the hub, so later steps leave the
+    existing spokes alone; with "each", every step adds the new LAN's route on every spoke."""
+    if spoke_routes not in SPOKE_ROUTES:
+        raise ConfigError(f"--spoke-routes {spoke_routes}: one of {', '.join(SPOKE_ROUTES)}")
+    base = load_lab(topology)
+    requests = scale_requests(base, total_spokes, like)
+    pending = iter(requests)
+    first = summary_change(base, LAN_POOL) if spoke_routes == "summary" and requests else None
 
     def next_change(topo: Path) -> Change | None:
+        nonlocal first
+        if first is not None:
+            change, first = first, None
+            return change
         req = next(pending, None)
         return None if req is None else add_spoke(load_lab(topo), req)
 

@@ -149,6 +149,17 @@ class _Fresh:
             return self.value
 
 
+def _address_routed_by(site, route):
+    """An address the config sends by `route` (its best match), to ask the node's table about: a
+    summary route's first address may be the spoke's own, more specific LAN (172.16.0.0/12 over
+    172.16.0.0/24), so try the first address past each more specific prefix inside it too."""
+    net = route.prefix
+    inner = [a.network for _, a in site.addresses()] + [r.prefix for r in site.routes]
+    candidates = [net.network_address + 1] + [n.broadcast_address + 1 for n in inner
+                                              if n != net and n.subnet_of(net) and n.broadcast_address < net.broadcast_address]
+    return next((a for a in candidates if site.route_lookup(a)[1] is route), net.network_address + 1)
+
+
 def spoke_routes(lab: Lab, driver: NodeDriver, timeout: float = 15) -> list[CheckResult]:
     """Confirm Static Routes for Remote Peer Local LANs: via the peer's st0 address, on st0, active.
     One read of the node's table answers every route (a route that is not right yet reads again)."""
@@ -157,7 +168,7 @@ def spoke_routes(lab: Lab, driver: NodeDriver, timeout: float = 15) -> list[Chec
     for r in site.routes:
         unit = site.connected_unit_for(r.next_hop) if r.next_hop else (site.units.get(r.interface or ""))
         if unit is not None and unit.tunnel:
-            wanted.append((r, unit, str(r.prefix.network_address + 1)))
+            wanted.append((r, unit, str(_address_routed_by(site, r))))
     # A driver that reads its whole table at once (the stand-in's) answers every route from one
     # read; one that asks per address (`show route A` on a device) is asked per route, as before.
     if driver.reads_table_at_once:

@@ -73,3 +73,41 @@ def test_the_route_checks_of_a_node_share_one_read_of_its_table_and_a_retry_read
     assert [r.step for r in results if not r.ok] == ["route 192.168.168.0/24"]
     assert "inactive" in next(r.seen for r in results if not r.ok)
     assert kernel.reads >= 3  # the failing route was read again until its deadline
+
+
+class Device:
+    """A device asked per address (`show route A`): its table, written as the SRX would print it."""
+
+    reads_table_at_once = False
+
+    def __init__(self, node, rows):
+        self.node, self.rows = node, rows
+
+    def route(self, address):
+        from ipaddress import IPv4Address, IPv4Network
+        fits = [r for r in self.rows if IPv4Address(address) in IPv4Network(r.prefix)]
+        return max(fits, key=lambda r: IPv4Network(r.prefix).prefixlen, default=None)
+
+
+def test_a_summary_route_over_the_spokes_own_lan_is_asked_about_an_address_it_routes(tmp_path):
+    """`spoke scale` gives spokes 172.16.0.0/12 through the hub, and a generated spoke's own LAN
+    is 172.16.0.0/24 inside it: the check must ask about an address the summary routes, not the
+    summary's first address, which the device answers with its own LAN."""
+    from harness.junos.records import Route
+    from harness.model.spoke import grow
+    from harness.verify.checks import spoke_routes
+
+    lab = load_lab(grow(THREE_SITE, 3, tmp_path))
+    rows = [Route("0.0.0.0/0", "100.64.0.1", "ge-0/0/0.0", "Static", True),
+            Route("100.64.0.0/30", None, "ge-0/0/0.0", "Direct", True),
+            Route("172.16.0.0/24", None, "ge-0/0/3.0", "Direct", True),
+            Route("10.11.11.0/24", None, "st0.0", "Direct", True)]
+    rows += [Route(p, "10.11.11.10", "st0.0", "Static", True)
+             for p in ("10.10.10.0/24", "192.168.168.0/24", "192.168.178.0/24", "172.16.0.0/12")]
+    results = spoke_routes(lab, Device("spoke001", rows), timeout=0.5)
+    assert {r.step for r in results} == {"route 172.16.0.0/12", "route 10.10.10.0/24", "route 192.168.168.0/24",
+                                         "route 192.168.178.0/24"}
+    assert all(r.ok for r in results), [str(r) for r in results if not r.ok]
+    rows[-1] = Route("172.16.0.0/12", "10.11.11.10", "st0.0", "Static", False)  # the summary inactive
+    assert [r.step for r in spoke_routes(lab, Device("spoke001", rows), timeout=0.5) if not r.ok] == \
+           ["route 172.16.0.0/12"]

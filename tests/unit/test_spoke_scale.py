@@ -1,0 +1,76 @@
+"""`spoke scale`: N spokes on the one hub. With summary routes (the default) each spoke routes the
+generated LANs' pool through the hub once, so a spoke added later changes only the hub and itself
+and the configs grow linearly; with a route per LAN they grow with the square of the spokes."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.cli import main
+from harness.errors import ConfigError
+from harness.model.lab import load_lab
+from harness.model.preflight import preflight
+from harness.model.spoke import grow
+
+from ..conftest import THREE_SITE
+
+
+def route_counts(topo) -> dict[str, int]:
+    return {s.name: len(s.routes) for s in load_lab(topo).sites.values()}
+
+
+def reaches_every_lan_through_its_tunnel(topo) -> list[str]:
+    """Sites that would send some other site's LAN anywhere but their tunnel: their own route
+    lookup, longest match over connected subnets and static routes, as the device does."""
+    lab = load_lab(topo)
+    lans = {s.name: s.lan_networks() for s in lab.sites.values()}
+    wrong = []
+    for site in lab.sites.values():
+        for other, nets in lans.items():
+            for net in nets if other != site.name else []:
+                unit, _ = site.route_lookup(net.network_address + 1)
+                if unit is None or not site.units[unit].tunnel:
+                    wrong.append(f"{site.name} -> {other} {net}: {unit}")
+    return wrong
+
+
+def test_summary_routes_leave_existing_spokes_alone_and_grow_linearly(tmp_path):
+    small, big = grow(THREE_SITE, 5, tmp_path / "n5"), grow(THREE_SITE, 10, tmp_path / "n10")
+    for topo in (small, big):
+        assert preflight(load_lab(topo)) == []
+        assert reaches_every_lan_through_its_tunnel(topo) == []
+    # After the first step (the summary on the note's spokes), each step changes the hub only.
+    steps = sorted((tmp_path / "n10").glob("step-*"))
+    assert len(steps) == 1 + 8
+    first = json.loads((steps[0] / "change.json").read_text())
+    assert set(first["commands"]) == {"westford", "sunnyvale"} and first["new_nodes"] == []
+    for step in steps[1:]:
+        change = json.loads((step / "change.json").read_text())
+        assert set(change["commands"]) == {"corporate"} and len(change["new_nodes"]) == 1, step
+    # A spoke's routes do not grow with the number of spokes; the hub's grow by one per spoke.
+    a, b = route_counts(small), route_counts(big)
+    hub = load_lab(big).hub().name
+    assert {n: c for n, c in b.items() if n in a and n != hub} == {n: c for n, c in a.items() if n != hub}
+    assert b[hub] - a[hub] == 5
+
+
+def test_a_route_per_lan_grows_every_spoke(tmp_path):
+    topo = grow(THREE_SITE, 5, tmp_path / "each", spoke_routes="each")
+    assert preflight(load_lab(topo)) == [] and reaches_every_lan_through_its_tunnel(topo) == []
+    counts = route_counts(topo)
+    hub = load_lab(topo).hub().name
+    # Every site routes every other site's LAN: a default route plus one per other site.
+    assert set(counts.values()) == {1 + len(counts) - 1}, counts
+    assert not any("spoke-pool" in c for step in (tmp_path / "each").glob("step-*/change.json")
+                   for c in json.dumps(json.loads(step.read_text())["commands"]))
+    assert counts[hub] == len(counts)
+
+
+def test_the_cli_takes_the_routing_and_refuses_an_unknown_one(tmp_path, capsys):
+    assert main(["--topology", str(THREE_SITE), "spoke", "scale", "--spokes", "4", "--spoke-routes", "each",
+                 "--out", str(tmp_path / "o")]) == 0
+    assert "4 spokes" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="--spoke-routes bad"):
+        grow(THREE_SITE, 4, tmp_path / "bad", spoke_routes="bad")
+    assert not (tmp_path / "bad").exists()
