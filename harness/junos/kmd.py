@@ -43,6 +43,7 @@ class _Sa:
     remote: str | None = None
     established: bool = False
     qm_role: str = "responder"
+    probing: bool = False  # its last request was an IKEv2 liveness check (an empty INFORMATIONAL)
     name: str | None = None
     lines: list[str] = field(default_factory=list)
 
@@ -62,6 +63,11 @@ _PATTERNS = [  # (regex, handler name): first match wins
     (r"no matching CHILD_SA config found for (?P<remote_ts>\S+) === (?P<local_ts>\S+)", "p2_no_child"),
     (r"CHILD_SA (?P<child>\S+)\{\d+\} established with SPIs \w+_i \w+_o and TS (?P<lts>\S+) === (?P<rts>\S+)", "p2_done"),
     (r"DPD check timed out, enforcing DPD action", "dpd_dead"),
+    # IKEv2 has no DPD timeout: a liveness check is an empty INFORMATIONAL, and a peer that never
+    # answers it is dead when charon gives up retransmitting it.
+    (r"generating INFORMATIONAL request \d+ \[ \]$", "v2_probe"),
+    (r"generating \S+ request \d+ ", "v2_request"),
+    (r"giving up after \d+ retransmits", "gave_up"),
     (r"proxy IDs do not match the configured ones: received local=(?P<lts>\S+) remote=(?P<rts>\S+), "
      r"configured local=\S+ remote=\S+, peer (?P<remote>[\d.]+)", "kmd_proxy"),
 ]
@@ -138,6 +144,11 @@ def parse_charon(text: str) -> list[IkeEvent]:
                 emit("p2-done", sa.qm_role, p2_local=hit["lts"], p2_remote=hit["rts"])
             elif handler == "dpd_dead":
                 emit("vpn-down", "", error=DPD_DEAD)
+            elif handler in ("v2_probe", "v2_request"):
+                sa.probing = handler == "v2_probe"
+            elif handler == "gave_up":
+                if sa.established and sa.probing:
+                    emit("vpn-down", "", error=DPD_DEAD)
             elif handler == "kmd_proxy":
                 # kmd never completes such a phase 2: drop strongSwan's "established" for it.
                 done = next((i for i in range(len(events) - 1, -1, -1) if events[i].kind == "p2-done"

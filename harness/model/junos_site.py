@@ -387,8 +387,19 @@ def build_junos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[Sou
     if r.problems:
         raise ConfigError(r.problems)
     warnings = [(st.source, f"not emulated by the stand-in, ignored: {st}") for st in r.unread()]
-    warnings += [(gw.dpd.source, f"ike gateway {gw.name}: dead-peer-detection on IKEv2 is not emulated as configured: "
-                                 "charon sends its probe after interval, but declares the peer dead after its own "
-                                 "retransmissions (about 165 s), not after interval x threshold")
-                 for gw in site.gateways.values() if gw.version == "v2-only" and gw.dpd]
+    warnings += _ikev2_dpd_conflicts(site)
     return site, warnings
+
+
+def _ikev2_dpd_conflicts(site: Site) -> list[tuple[Source, str]]:
+    """IKEv2 gateways whose DPD the stand-in cannot follow: charon declares an IKEv2 peer dead by
+    its retransmission, one setting per node, taken from the first such gateway."""
+    v2 = [gw for gw in site.gateways.values() if gw.version == "v2-only" and gw.dpd]
+    if not v2:
+        return []
+    first = v2[0]
+    return [(gw.dpd.source, f"ike gateway {gw.name}: dead-peer-detection interval {gw.dpd.interval} threshold "
+                            f"{gw.dpd.threshold} is not emulated: the stand-in's charon retransmits every IKEv2 probe "
+                            f"one way per node, and follows ike gateway {first.name}'s (interval "
+                            f"{first.dpd.interval} threshold {first.dpd.threshold}, {first.dpd.source})")
+            for gw in v2[1:] if (gw.dpd.interval, gw.dpd.threshold) != (first.dpd.interval, first.dpd.threshold)]

@@ -27,7 +27,7 @@ def render_node(lab: Lab, node: str, reveal: bool) -> list[Rendered]:
     if site is not None:
         out += [
             Rendered("swanctl.conf", strongswan.swanctl_conf(site, reveal=reveal), secret=True),
-            Rendered("strongswan.conf", strongswan.strongswan_conf()),
+            Rendered("strongswan.conf", strongswan.strongswan_conf(strongswan.retransmission(site))),
             Rendered("nftables.conf", nftables.ruleset(site)),
         ]
     return out

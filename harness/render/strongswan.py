@@ -51,6 +51,26 @@ def _dpd(dpd: Dpd | None) -> dict:
     return {"dpd_delay": f"{dpd.interval}s", "dpd_timeout": f"{dpd.interval * dpd.threshold}s"}
 
 
+# charon's retransmission of a request it sent (every exchange of that charon): the first after
+# 2 s, each next one 1.8 times later, 3 of them (about 24 s in all), where its default is about 165 s.
+RETRANSMIT = (2.0, 3, 1.8)  # timeout, tries, base
+
+
+def ikev2_dpd(site: Site) -> Dpd | None:
+    """The dead-peer detection of the site's first IKEv2 gateway that has one. charon checks an
+    IKEv2 peer's liveness with its ordinary retransmission (dpd_timeout is IKEv1's only), and that
+    retransmission is the whole charon's: one per node."""
+    return next((gw.dpd for gw in site.gateways.values() if gw.version == "v2-only" and gw.dpd), None)
+
+
+def retransmission(site: Site | None) -> tuple[float, int, float]:
+    """(timeout, tries, base) for the node's charon: with an IKEv2 gateway's DPD, its probe is
+    sent again every interval, threshold times in all, so the peer is dead interval x threshold
+    after the first probe, as Junos counts `threshold` unanswered requests `interval` apart."""
+    dpd = ikev2_dpd(site) if site is not None else None
+    return RETRANSMIT if dpd is None else (float(dpd.interval), dpd.threshold - 1, 1.0)
+
+
 def _child(site: Site, vpn: Vpn) -> dict:
     pol = site.ipsec_policies[vpn.ipsec_policy]
     life = min(p.lifetime for p in pol.proposals)
@@ -174,15 +194,19 @@ def swanctl_conf(site: Site, reveal: bool = False) -> str:
 VICI_SOCKET, LOG_FILE = "/run/charon.vici", "/run/charon.log"
 
 
-def strongswan_conf(vici_socket: str = VICI_SOCKET, log_file: str = LOG_FILE) -> str:
-    """charon's settings for one node: its own vici socket and log, no routes of its own."""
+def strongswan_conf(retransmit: tuple[float, int, float] = RETRANSMIT, vici_socket: str = VICI_SOCKET,
+                    log_file: str = LOG_FILE) -> str:
+    """charon's settings for one node: its own vici socket and log, no routes of its own, and its
+    retransmission (`retransmission(site)`)."""
+    timeout, tries, base = retransmit
     return f"""# strongswan.conf for one nhtb-lab node (rendered)
 charon {{
     load = {CHARON_PLUGINS}
     install_routes = no
     install_virtual_ip = no
-    retransmit_timeout = 2.0
-    retransmit_tries = 3
+    retransmit_timeout = {timeout:g}
+    retransmit_tries = {tries}
+    retransmit_base = {base:g}
     plugins {{
         vici {{
             socket = unix://{vici_socket}

@@ -17,7 +17,7 @@ import vici
 
 from ..errors import LabError
 from ..files import write_file
-from ..render.strongswan import LOG_FILE, VICI_SOCKET, strongswan_conf
+from ..render.strongswan import LOG_FILE, VICI_SOCKET
 from . import nsexec, process
 
 CHARON = os.environ.get("NHTB_CHARON", "/usr/lib/ipsec/charon")
@@ -25,13 +25,13 @@ CHARON = os.environ.get("NHTB_CHARON", "/usr/lib/ipsec/charon")
 VICI_IN_RUN, LOG_IN_RUN = Path(VICI_SOCKET).name, Path(LOG_FILE).name
 
 
-def start(ns: str, run_dir: Path) -> int:
-    """Start charon in `ns` with `run_dir` as its /run; returns its pid."""
+def start(ns: str, run_dir: Path, conf: str) -> int:
+    """Start charon in `ns` with `run_dir` as its /run and `conf` as its strongswan.conf; returns its pid."""
     if not Path(CHARON).exists():
         raise LabError(f"{CHARON} not found: install strongswan-charon (make bootstrap)")
     run_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(run_dir, 0o700)
-    write_file(run_dir / "strongswan.conf", strongswan_conf())
+    write_file(run_dir / "strongswan.conf", conf)
     argv = nsexec.in_ns(ns, ["unshare", "--mount", "--propagation", "private", "--",
                              "sh", "-c", 'mount --bind "$0" /run && exec "$1"',
                              str(run_dir), CHARON])

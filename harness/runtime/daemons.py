@@ -53,15 +53,16 @@ def _spawn(argv: list[str], log: Path) -> int:
 
 def start_charons(lab: Lab, state: LabState, nodes: list[str], deadline_s: float = 60) -> dict:
     """Start charon on `nodes` and load each one's connections and secrets; returns vici sessions."""
-    spawn_charons(state, nodes)
+    spawn_charons(lab, state, nodes)
     return load_charons(lab, state, nodes, deadline_s)
 
 
-def spawn_charons(state: LabState, nodes: list[str]) -> None:
+def spawn_charons(lab: Lab, state: LabState, nodes: list[str]) -> None:
     """Start charon on `nodes` without waiting for it: it loads its plugins (seconds under
     emulation) while the caller goes on; its kernel interface follows addresses added later."""
     for node in nodes:
-        state.nodes[node].charon_pid = charon.start(state.nodes[node].ns, paths.charon_run(state.name, node))
+        conf = strongswan.strongswan_conf(strongswan.retransmission(lab.sites[node]))
+        state.nodes[node].charon_pid = charon.start(state.nodes[node].ns, paths.charon_run(state.name, node), conf)
         save(state)
 
 

@@ -222,7 +222,7 @@ class LocalRuntime(NodeQueries):
                 namespaces = self.provider.create(lab, lab.name)
                 self._record_new(lab, state, namespaces)
             stand_ins = self._stand_ins(lab)
-            daemons.spawn_charons(state, list(stand_ins))  # loading while the nodes are configured
+            daemons.spawn_charons(lab, state, list(stand_ins))  # loading while the nodes are configured
             warm = _Warming(esp_algorithms(lab))  # the kernel's ESP crypto, built once before any SA
             with Phase("nodes configured", progress, timings):  # addresses, st0, routes, nftables
                 self._configure_nodes(lab, namespaces)

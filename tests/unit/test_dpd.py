@@ -85,3 +85,46 @@ def test_screenos_always_send_is_named_as_not_emulated(lab_copy):
     edit(path, gw, gw + f'\nset ike gateway "{name}" dpd-liveness interval 4\nset ike gateway "{name}" dpd-liveness always-send')
     uncovered = not_emulated(load_lab(lab_copy))
     assert [u.split(": ", 1)[1] for u in uncovered] == [f"ike gateway {name} dpd-liveness always-send"], uncovered
+
+
+def retransmit_settings(text: str) -> dict[str, float]:
+    """charon's retransmit_* settings as a strongswan.conf states them."""
+    import re
+    return {k: float(v) for k, v in re.findall(r"^\s*retransmit_(\w+) = ([\d.]+)$", text, re.M)}
+
+
+def charon_gives_up_after(s: dict[str, float]) -> float:
+    """When charon abandons an unanswered request, by strongSwan's documented rule: the n-th
+    retransmission waits timeout * base^n, for n = 0 .. tries."""
+    return sum(s["timeout"] * s["base"] ** n for n in range(int(s["tries"]) + 1))
+
+
+def test_ikev2_dpd_is_the_nodes_retransmission_interval_times_threshold(lab_copy):
+    """On IKEv2 charon knows a dead peer only by its retransmission of the probe: the node's charon
+    retransmits every interval, so it gives up interval x threshold after the first probe, as the
+    config says; a node without IKEv2 DPD keeps the lab's short retransmission."""
+    from harness.render.bundle import render_node
+    edit(corporate(lab_copy), "gateway westford-gate {",
+         "gateway westford-gate {\n            version v2-only;\n            dead-peer-detection { interval 4; threshold 3; }")
+    lab = load_lab(lab_copy)
+    conf = {r.name: r.text for r in render_node(lab, "corporate", reveal=False)}["strongswan.conf"]
+    s = retransmit_settings(conf)
+    assert charon_gives_up_after(s) == 4 * 3 and s["timeout"] == 4
+    assert lab.warnings == []
+    other = retransmit_settings({r.name: r.text for r in render_node(lab, "westford", reveal=False)}["strongswan.conf"])
+    assert charon_gives_up_after(other) < 30  # the lab's own: about 24 s, not charon's default 165 s
+
+
+def test_ikev2_gateways_of_one_node_with_other_dpd_are_named(lab_copy):
+    """One charon, one retransmission: the node follows its first IKEv2 gateway with DPD (in the
+    config's order) and names every other one whose interval or threshold differs."""
+    first = edit(corporate(lab_copy), "gateway sunnyvale-gate {",
+                 "gateway sunnyvale-gate { version v2-only; dead-peer-detection { interval 10; threshold 2; }")
+    line = edit(corporate(lab_copy), "gateway westford-gate {",
+                "gateway westford-gate {\n            version v2-only;\n            dead-peer-detection { interval 4; threshold 3; }") + 2
+    lab = load_lab(lab_copy)
+    [(src, msg)] = lab.warnings
+    assert str(src).endswith(f"corporate.junos:{line}") and msg.startswith("ike gateway westford-gate: "), (src, msg)
+    assert f"sunnyvale-gate's (interval 10 threshold 2, " in msg and f"corporate.junos:{first})" in msg, msg
+    s = retransmit_settings(strongswan.strongswan_conf(strongswan.retransmission(lab.sites["corporate"])))
+    assert charon_gives_up_after(s) == 10 * 2

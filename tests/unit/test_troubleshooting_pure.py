@@ -212,3 +212,16 @@ def test_the_link_layer_pings_every_sites_internet_next_hop_and_names_the_one_th
     silent = "westford"
     cause = Walk(lab, {n: Site(n, n == silent) for n in lab.sites}, None).link()
     assert (cause.name, cause.node) == ("link-down", silent) and hops[silent] in cause.summary
+
+
+def test_an_ikev2_peer_that_never_answers_the_liveness_check_is_dpd_dead():
+    """Captured on the hub of the live lab with `version v2-only` and `dead-peer-detection
+    { interval 2; threshold 5; }`, Westford's link cut: IKEv2 has no DPD timeout, charon gives up
+    retransmitting its empty INFORMATIONAL. That is the VPN down for DPD, once, when charon gives up."""
+    text = (LOGS / "ikev2-dpd-dead.corporate.log").read_text()
+    downs = [e for e in kmd.parse(text) if e.kind == "vpn-down"]
+    assert [(e.vpn, e.error, e.time) for e in downs] == [("westford-vpn", kmd.DPD_DEAD, "Nov 30 02:56:27")]
+    assert "giving up after 4 retransmits" in downs[0].evidence[-1]
+    # The same give-up after a request that was not a liveness check (a rekey) is not DPD.
+    rekey = text.replace("generating INFORMATIONAL request 0 [ ]", "generating CREATE_CHILD_SA request 0 [ SA No TSi TSr ]")
+    assert not [e for e in kmd.parse(rekey) if e.kind == "vpn-down"]
