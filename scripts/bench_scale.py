@@ -99,6 +99,7 @@ def main() -> int:
         prev = row
         print(f"N={n}: up {up:.1f}s, verify {ver:.1f}s ({passed}/{len(results)} checks), mem {mem:.0f} MB, "
               f"charon RSS {rss:.0f} MB, hub xfrm interfaces {xfrm}", flush=True)
+        print("  up's phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in result["timings"].items()), flush=True)
 
     print(f"\nspoke routes: {args.spoke_routes}; runtime: {rt.where}; memory is the {'VM' if rt.where == 'vm' else 'host'} kernel's "
           "MemTotal - MemAvailable with the lab up (a lab VM runs nothing else)")

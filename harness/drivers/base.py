@@ -52,6 +52,11 @@ class NodeDriver(ABC):
     @abstractmethod
     def ipsec_stats(self, index: int) -> IpsecStats: ...
 
+    def ipsec_stats_of(self, indexes: list[int]) -> dict[int, IpsecStats]:
+        """The statistics of several SAs: asked one index at a time, as a device is asked
+        (`show security ipsec statistics index N`); a driver that can read them at once does."""
+        return {i: self.ipsec_stats(i) for i in indexes}
+
     @abstractmethod
     def next_hop_tunnels(self) -> list[NhtbEntry]: ...
 

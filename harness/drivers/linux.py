@@ -130,11 +130,18 @@ class LinuxDriver(NodeDriver):
         return sorted(out, key=lambda s: s.index)
 
     def ipsec_stats(self, index: int) -> IpsecStats:
-        states = [s for s in self.rt.xfrm_states(self.lab, self.node) if s["reqid"] == index]
+        return self.ipsec_stats_of([index])[index]
+
+    def ipsec_stats_of(self, indexes: list[int]) -> dict[int, IpsecStats]:
+        # One read of the node's states and counters for every SA: a hub's N SAs cost two calls, not 2N.
+        states = self.rt.xfrm_states(self.lab, self.node)
+        netns = self.rt.xfrm_netns_stats(self.lab, self.node)
+        return {i: self._stats(i, [s for s in states if s["reqid"] == i], netns) for i in indexes}
+
+    def _stats(self, index: int, states: list[dict], netns: dict) -> IpsecStats:
         local = {str(a.ip) for _, a in self.site.addresses()} if self.site else set()
         out = [s for s in states if s["src"] in local]
         inb = [s for s in states if s["src"] not in local]
-        netns = self.rt.xfrm_netns_stats(self.lab, self.node)
         return IpsecStats(
             index=index,
             encrypted_bytes=sum(s["bytes"] for s in out), decrypted_bytes=sum(s["bytes"] for s in inb),

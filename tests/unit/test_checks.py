@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from harness.drivers.base import NodeDriver
 from harness.junos import nhtb
 from harness.junos.records import IpsecStats
 from harness.model.lab import load_lab
@@ -31,6 +32,8 @@ class Answers:
     def ipsec_stats(self, index):
         assert self.stats is not None and index == self.stats.index, f"asked for index {index}"
         return self.stats
+
+    ipsec_stats_of = NodeDriver.ipsec_stats_of  # asked per index, as a device is
 
 
 def westford_sa():
@@ -59,3 +62,32 @@ def test_the_expected_bindings_are_the_notes_table():
     note = nhtb.parse_text((FIXTURES / "junos_outputs" / "next_hop_tunnels.txt").read_text())
     assert checks.expected_bindings(LAB, LAB.hub().name) == set(nhtb.rows(note))
     assert checks.expected_bindings(LAB, "westford") == set()
+
+
+def test_the_stand_ins_statistics_of_every_sa_come_from_one_read_of_the_kernel():
+    """A hub with N SAs: its statistics check reads the kernel's states and counters once, not
+    twice per SA; each SA's figures are its own states' (outbound: from the node's own address)."""
+    from harness.drivers.linux import LinuxDriver
+
+    hub = LAB.hub()
+    own = str(hub.public_address())
+
+    class Kernel:
+        reads = 0
+
+        def xfrm_states(self, lab, node):
+            self.reads += 1
+            return [{"reqid": 7, "src": own, "bytes": 100, "packets": 2, "replay_errors": 0, "integrity_failed": 0},
+                    {"reqid": 7, "src": "3.3.3.2", "bytes": 50, "packets": 1, "replay_errors": 1, "integrity_failed": 0},
+                    {"reqid": 9, "src": own, "bytes": 10, "packets": 5, "replay_errors": 0, "integrity_failed": 3}]
+
+        def xfrm_netns_stats(self, lab, node):
+            self.reads += 1
+            return {"XfrmInHdrError": 4}
+
+    kernel = Kernel()
+    got = LinuxDriver(kernel, LAB.name, hub.name, LAB).ipsec_stats_of([7, 9])
+    assert kernel.reads == 2
+    assert (got[7].encrypted_packets, got[7].decrypted_packets, got[7].replay_errors) == (2, 1, 1)
+    assert (got[9].encrypted_packets, got[9].decrypted_packets, got[9].esp_authentication_failures) == (5, 0, 3)
+    assert got[7].bad_headers == got[9].bad_headers == 4
