@@ -82,19 +82,22 @@ class RemoteRuntime:
     def _watching_vm(self, call: str):
         """A call to the VM that runs now, whose failure says VMDied if the VM died under it."""
         self._follow()
+        # The VM this call goes to: another thread's call may follow a VM booted since and move
+        # self.qemu_pid on while this one fails, and this death must still be told as one.
+        pid = self.qemu_pid
         try:
             yield
         except (OSError, AgentError) as e:
             if not getattr(e, "kind", ""):  # a kind: the agent answered with an error of the lab's own
-                self._raise_if_vm_died(call, e)
+                self._raise_if_vm_died(call, e, pid)
             raise
 
-    def _raise_if_vm_died(self, call: str, error: Exception) -> None:
+    def _raise_if_vm_died(self, call: str, error: Exception, pid: int | None) -> None:
         """A call that failed because the VM's qemu is gone without a `down` (its kernel panicked,
         and `-no-reboot` ends qemu) raises VMDied, which says so and where the console is kept,
         instead of a bare connection error. A slow agent in a running VM is not dead, and a VM
         that a `down` stopped did not die: those errors stay what they were."""
-        vm, pid = LabVM(), self.qemu_pid
+        vm = LabVM()
         if pid is None or not vm.gone_within(10, pid) or vm.was_stopped(pid):
             return
         if vm.pid_of(self.client.port) == pid:  # nobody has noticed yet: keep its console

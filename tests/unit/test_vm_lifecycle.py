@@ -143,6 +143,28 @@ def test_a_call_whose_vm_died_says_so_and_keeps_the_console(vm_dir):
     assert not (vm_dir / "qemu.pid").exists()  # the next `up` boots a fresh VM
 
 
+def test_a_vm_death_is_told_even_when_another_thread_moved_on_to_the_next_vm(vm_dir):
+    """Two threads' calls meet the VM's death: one follows the VM booted since (the runtime's pid
+    moves on to it) while the other's call is still failing. That call's VM died, and it says so,
+    rather than "no answer" from a VM that runs."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    rt = _runtime_of_vm(vm_dir, gone.pid)
+    qemu = subprocess.Popen(["sleep", "30"])  # the VM another thread's call has moved on to
+
+    def call(method, params, timeout=None):
+        rt.qemu_pid = qemu.pid  # what that thread's _follow did meanwhile
+        raise ConnectionResetError("the agent's connection closed")
+
+    rt.client.call = call
+    try:
+        with pytest.raises(VMDied, match=r"^the lab VM died during 'labs'"):
+            rt.labs()
+    finally:
+        qemu.kill()
+        qemu.wait()
+
+
 def test_a_vm_stopped_by_down_did_not_die(vm_dir):
     gone = subprocess.Popen(["true"])
     gone.wait()
