@@ -11,7 +11,7 @@ from .reader import LIFETIME_SECONDS, TCP_MSS, Reader as _Reader, add_zone_inter
 from .secrets import junos_secret
 from .site import (
     Dpd, IkeGateway, IkePolicy, IkeProposal, IpsecPolicy, IpsecProposal, NextHopTunnel, ProxyId,
-    SecurityPolicy, Site, StaticRoute, Unit, Vpn, VpnMonitor, Zone,
+    SecurityPolicy, Site, StaticRoute, TrafficSelector, Unit, Vpn, VpnMonitor, Zone,
 )
 from .emulation import esp_problem, group_problem, ike_problem
 
@@ -279,12 +279,24 @@ def _vpns(r: _Reader) -> dict[str, Vpn]:
                 remote = net
         vpn.proxy_id = ProxyId(local, remote)
         vpn.monitor = _vpn_monitor(r, name, *options) if name in monitored else None
+        vpn.traffic_selectors = _traffic_selectors(r, name)
         if not vpn.gateway:
             r.error(src, f"vpn {name} has no 'ike gateway'")
         if not vpn.ipsec_policy:
             r.error(src, f"vpn {name} has no 'ike ipsec-policy'")
         vpns[name] = vpn
     return vpns
+
+
+def _traffic_selectors(r: _Reader, vpn: str) -> list[TrafficSelector]:
+    """The VPN's traffic selectors, read without counting them as emulated (r.cfg, not r)."""
+    found: dict[str, dict] = {}
+    for (ts, rest), st in r.cfg.match(f"security ipsec vpn {vpn} traffic-selector * **"):
+        entry = found.setdefault(ts, {"source": st.source})
+        words = rest.split()
+        if len(words) == 2 and words[0] in ("local-ip", "remote-ip"):
+            entry[words[0]] = _ip(r, words[1], st.source, IPv4Network)
+    return [TrafficSelector(ts, e.get("local-ip"), e.get("remote-ip"), e["source"]) for ts, e in found.items()]
 
 
 MONITOR_INTERVAL, MONITOR_THRESHOLD = (2, 3600), (1, 65536)  # Junos's ranges (SRX YANG); defaults 10 and 10

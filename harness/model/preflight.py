@@ -45,6 +45,7 @@ def _one_side(lab: Lab, end: VpnEnd) -> list[Finding]:
                                f"external-interface {gw.external_interface}: the peer will not be recognized", (gw.source,)))
     if end.vpn.bind_interface is None:
         out.append(Finding(end.label, "no bind-interface: for a route-based VPN phase 2 cannot complete", (end.vpn.source,)))
+    out += _traffic_selectors(end)
     peer = lab.site_owning(gw.address) if gw.address else None
     if peer is None:
         out.append(Finding(end.label, f"gateway {gw.name} address {gw.address} belongs to no site in the lab: "
@@ -52,6 +53,24 @@ def _one_side(lab: Lab, end: VpnEnd) -> list[Finding]:
     elif peer_end(lab, end) is None:
         out.append(Finding(end.label, f"{peer.name} has no IKE gateway pointing back at {end.local_address} "
                            f"(this side's {gw.external_interface}): it will not recognize this peer", (gw.source,)))
+    return out
+
+
+def _traffic_selectors(end: VpnEnd) -> list[Finding]:
+    """What Juniper's "Traffic Selectors in Route-Based VPNs" says traffic selectors do not
+    support: a point-to-multipoint st0, VPN monitoring, a remote-ip of 0.0.0.0/0."""
+    out: list[Finding] = []
+    unit = end.site.units.get(end.vpn.bind_interface or "")
+    for ts in end.vpn.traffic_selectors:
+        if unit is not None and unit.multipoint:
+            out.append(Finding(end.label, f"traffic-selector {ts.name}: Junos does not support traffic selectors on a "
+                               f"point-to-multipoint interface ({unit.name} is multipoint)", (ts.source,), False))
+        if end.vpn.monitor is not None:
+            out.append(Finding(end.label, f"traffic-selector {ts.name}: Junos does not support traffic selectors with "
+                               "vpn-monitor", (ts.source, end.vpn.monitor.source), False))
+        if ts.remote is not None and ts.remote.prefixlen == 0:
+            out.append(Finding(end.label, f"traffic-selector {ts.name}: Junos does not support a remote-ip of "
+                               f"{ts.remote} on a site-to-site VPN", (ts.source,), False))
     return out
 
 

@@ -173,6 +173,18 @@ class VpnMonitor:
     source: Source
 
 
+@dataclass(frozen=True)
+class TrafficSelector:
+    """Junos `security ipsec vpn V traffic-selector T local-ip P remote-ip P`: read so that the
+    pre-flight can say where Junos does not support it; the stand-in does not emulate it (its
+    CHILD SA carries the proxy identity), which the statement ledger says."""
+
+    name: str
+    local: IPv4Network | None
+    remote: IPv4Network | None
+    source: Source
+
+
 @dataclass
 class Vpn:
     name: str
@@ -184,6 +196,7 @@ class Vpn:
     source: Source
     bind_source: Source | None = None
     monitor: VpnMonitor | None = None
+    traffic_selectors: list[TrafficSelector] = field(default_factory=list)
 
 
 @dataclass
