@@ -120,11 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--spokes", type=int, help="for scale: how many spokes in total")
     sp.add_argument("--spoke-routes", choices=["summary", "each"], default="summary",
                     help="for scale: how spokes reach each other's LANs: summary (default): one route to the "
-                    "generated LANs' pool through the hub, so each spoke adds commands only on the hub and itself; "
+                    "generated LANs' pool (172.16.0.0/12) through the hub, so each spoke adds commands only on the hub and itself; "
                     "each: a route per LAN on every spoke, as `spoke add` writes (configs grow with the square)")
     sp.add_argument("--like", help="the spoke to duplicate (default: the first spoke)")
     sp.add_argument("--nhtb", choices=["static", "auto"], help="default: auto for a Junos spoke, static otherwise")
-    sp.add_argument("--out", help="the folder to write (default: spoke-NAME, or remove-NAME)")
+    sp.add_argument("--out", help="the folder to write (default: spoke-NAME, remove-NAME, or scale-N)")
     sp.add_argument("--allow-findings", action="store_true", help="keep a change the pre-flight says will not work")
     sp.add_argument("--force", action="store_true", help="write into --out even when it is not empty")
 

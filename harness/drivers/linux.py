@@ -134,6 +134,8 @@ class LinuxDriver(NodeDriver):
 
     def ipsec_stats_of(self, indexes: list[int]) -> dict[int, IpsecStats]:
         # One read of the node's states and counters for every SA: a hub's N SAs cost two calls, not 2N.
+        if not indexes:
+            return {}
         states = self.rt.xfrm_states(self.lab, self.node)
         netns = self.rt.xfrm_netns_stats(self.lab, self.node)
         return {i: self._stats(i, [s for s in states if s["reqid"] == i], netns) for i in indexes}

@@ -410,7 +410,10 @@ def _ikev2_dpd_conflicts(site: Site) -> list[tuple[Source, str]]:
     if not v2:
         return []
     first = v2[0]
-    return [(gw.dpd.source, f"ike gateway {gw.name}: dead-peer-detection interval {gw.dpd.interval} threshold "
+    alone = [(first.dpd.source, f"ike gateway {first.name}: dead-peer-detection threshold 1 on IKEv2 makes the "
+                                "stand-in's charon send every IKE request of this node once, never again")] \
+        if first.dpd.threshold == 1 else []
+    return alone + [(gw.dpd.source, f"ike gateway {gw.name}: dead-peer-detection interval {gw.dpd.interval} threshold "
                             f"{gw.dpd.threshold} is not emulated: the stand-in's charon retransmits every IKEv2 probe "
                             f"one way per node, and follows ike gateway {first.name}'s (interval "
                             f"{first.dpd.interval} threshold {first.dpd.threshold}, {first.dpd.source})")

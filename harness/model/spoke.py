@@ -91,14 +91,21 @@ def remote_lan_commands(site: Site, name: str, lan: IPv4Network, templates: list
 
 
 def reaches_through_tunnel(site: Site, lan: IPv4Network) -> bool:
-    """Whether `site` already routes all of `lan` through a tunnel (a covering route, not the
-    default) and names it in an address-book entry its policies can match."""
+    """Whether `site` already reaches all of `lan` through a tunnel: one covering route (not the
+    default) carries its first and last address out of a tunnel unit, and an address-book entry
+    of that unit's zone covering it is named by a policy from or to that zone."""
     unit, route = site.route_lookup(lan.network_address)
     if route is None or route.prefix.prefixlen == 0 or not lan.subnet_of(route.prefix):
         return False
+    if site.route_lookup(lan.broadcast_address)[1] is not route:
+        return False
     if unit is None or unit not in site.units or not site.units[unit].tunnel:
         return False
-    return any(lan.subnet_of(a) for z in site.zones.values() for a in z.address_book.values())
+    zone = next((z for z in site.zones.values() if unit in z.interfaces), None)
+    if zone is None:
+        return False
+    names = {n for n, a in zone.address_book.items() if lan.subnet_of(a)}
+    return any(names & {*p.sources, *p.destinations} for p in site.policies if zone.name in (p.from_zone, p.to_zone))
 
 
 def summary_change(lab: Lab, summary: IPv4Network) -> Change:

@@ -91,3 +91,15 @@ def test_the_stand_ins_statistics_of_every_sa_come_from_one_read_of_the_kernel()
     assert (got[7].encrypted_packets, got[7].decrypted_packets, got[7].replay_errors) == (2, 1, 1)
     assert (got[9].encrypted_packets, got[9].decrypted_packets, got[9].esp_authentication_failures) == (5, 0, 3)
     assert got[7].bad_headers == got[9].bad_headers == 4
+
+
+def test_a_node_whose_counters_cannot_be_read_fails_its_statistics_checks_saying_why():
+    """Its SAs listed, its counters not read (the node stopped answering): a failed check per VPN
+    that says so, not an exception that ends every node's statistics checks."""
+
+    class Silent(Answers):
+        def ipsec_stats(self, index):
+            raise OSError("connection reset")
+
+    (r,) = checks.sa_errors(LAB, Silent([westford_sa()]))
+    assert not r.ok and "no answer (connection reset)" in r.seen

@@ -128,3 +128,12 @@ def test_ikev2_gateways_of_one_node_with_other_dpd_are_named(lab_copy):
     assert f"sunnyvale-gate's (interval 10 threshold 2, " in msg and f"corporate.junos:{first})" in msg, msg
     s = retransmit_settings(strongswan.strongswan_conf(strongswan.retransmission(lab.sites["corporate"])))
     assert charon_gives_up_after(s) == 10 * 2
+
+
+def test_ikev2_dpd_threshold_1_is_said_to_stop_every_retransmission(lab_copy):
+    line = edit(corporate(lab_copy), "gateway westford-gate {",
+                "gateway westford-gate { version v2-only; dead-peer-detection { interval 4; threshold 1; }")
+    lab = load_lab(lab_copy)
+    [(src, msg)] = lab.warnings
+    assert str(src).endswith(f"corporate.junos:{line}") and "never again" in msg
+    assert retransmit_settings(strongswan.strongswan_conf(strongswan.retransmission(lab.sites["corporate"])))["tries"] == 0

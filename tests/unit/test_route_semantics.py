@@ -111,3 +111,18 @@ def test_a_summary_route_over_the_spokes_own_lan_is_asked_about_an_address_it_ro
     rows[-1] = Route("172.16.0.0/12", "10.11.11.10", "st0.0", "Static", False)  # the summary inactive
     assert [r.step for r in spoke_routes(lab, Device("spoke001", rows), timeout=0.5) if not r.ok] == \
            ["route 172.16.0.0/12"]
+
+
+def test_a_host_route_through_the_tunnel_is_asked_about_its_one_address(lab_copy):
+    """A /32 has no address past its first: the check asks about that address itself."""
+    from harness.junos.records import Route
+    from harness.verify.checks import spoke_routes
+
+    from .test_validate import edit
+    edit(lab_copy.parents[1] / "lab" / "westford.junos", "route 10.10.10.0/24 next-hop 10.11.11.10;",
+         "route 10.10.10.0/24 next-hop 10.11.11.10; route 10.99.0.5/32 next-hop 10.11.11.10;")
+    lab = load_lab(lab_copy)
+    rows = [Route(p, "10.11.11.10", "st0.0", "Static", True)
+            for p in ("10.10.10.0/24", "192.168.168.0/24", "10.99.0.5/32")]
+    results = {r.step: r for r in spoke_routes(lab, Device("westford", rows), timeout=0.5)}
+    assert results["route 10.99.0.5/32"].ok, results["route 10.99.0.5/32"]

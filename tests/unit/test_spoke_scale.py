@@ -68,9 +68,49 @@ def test_a_route_per_lan_grows_every_spoke(tmp_path):
 
 
 def test_the_cli_takes_the_routing_and_refuses_an_unknown_one(tmp_path, capsys):
-    assert main(["--topology", str(THREE_SITE), "spoke", "scale", "--spokes", "4", "--spoke-routes", "each",
-                 "--out", str(tmp_path / "o")]) == 0
-    assert "4 spokes" in capsys.readouterr().out
+    for routes in ("each", "summary"):
+        assert main(["--topology", str(THREE_SITE), "spoke", "scale", "--spokes", "4", "--spoke-routes", routes,
+                     "--out", str(tmp_path / routes)]) == 0
+        assert "4 spokes" in capsys.readouterr().out
+        summary = "spoke-pool-net" in (tmp_path / routes / "step-001" / "change.json").read_text()
+        assert summary == (routes == "summary"), routes
     with pytest.raises(ConfigError, match="--spoke-routes bad"):
         grow(THREE_SITE, 4, tmp_path / "bad", spoke_routes="bad")
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_spoke_counts_as_reaching_a_lan_only_through_its_tunnel_zone_and_policies(lab_copy):
+    """The note's Westford with a covering route, written three ways that do not carry the LAN to
+    the hub as the config stands, and the way `spoke scale` writes it."""
+    from ipaddress import IPv4Network
+
+    from harness.model.spoke import reaches_through_tunnel
+
+    from harness.model.change import edited_config
+
+    path = lab_copy.parents[1] / "lab" / "westford.junos"
+    lan = IPv4Network("172.16.5.0/24")
+    original = path.read_text()
+
+    def westford(route: str, *commands: str):
+        path.write_text(original)
+        path.write_text(edited_config(path, "junos", "test", [f"set routing-options static {route}", *commands]))
+        return load_lab(lab_copy).sites["westford"]
+
+    vpn_entry = "set security zones security-zone vpn address-book address pool 172.16.0.0/12"
+    to_corp = "set security policies from-zone trust to-zone vpn policy to-corp match destination-address pool"
+    via_tunnel = "route 172.16.0.0/12 next-hop 10.11.11.10"
+    # Through the Internet, with an entry and a policy of the Internet's zone:
+    untrust_entry = "set security zones security-zone untrust address-book address pool 172.16.0.0/12"
+    to_internet = "set security policies from-zone trust to-zone untrust policy any-permit match destination-address pool"
+    assert not reaches_through_tunnel(westford("route 172.16.0.0/12 next-hop 3.3.3.1", untrust_entry, to_internet), lan)
+    # Through the tunnel, but the entry (named by a policy) is in the trust zone:
+    trust_entry = "set security zones security-zone trust address-book address pool 172.16.0.0/12"
+    from_pool = "set security policies from-zone trust to-zone vpn policy to-corp match source-address pool"
+    assert not reaches_through_tunnel(westford(via_tunnel, trust_entry, from_pool), lan)
+    # Through the tunnel, the entry in its zone, but no policy names it:
+    assert not reaches_through_tunnel(westford(via_tunnel, vpn_entry), lan)
+    # The upper half of the LAN routed to the Internet by a more specific route:
+    split = westford(via_tunnel, vpn_entry, to_corp, "set routing-options static route 172.16.5.128/25 next-hop 3.3.3.1")
+    assert not reaches_through_tunnel(split, lan)
+    assert reaches_through_tunnel(westford(via_tunnel, vpn_entry, to_corp), lan)
