@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import shutil
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ class RemoteRuntime:
     def __init__(self, client: AgentClient):
         self.client = client
         self.qemu_pid = LabVM().pid_of(client.port)  # the VM it talks to, to tell its death
+        self._following = threading.Lock()
 
     def up(self, topology: str, name: str | None = None, progress: Progress | None = None, sa_timeout: float = 90,
            env: dict[str, str] | None = None, retries: int = 1) -> dict:
@@ -65,28 +67,31 @@ class RemoteRuntime:
 
 
 
-    def _follow(self) -> None:
+    def _follow(self) -> tuple[AgentClient, int | None]:
         """Talk to the lab VM that runs now: a runtime kept across a VM's death (a test module's
-        drivers) reaches the labs brought up again in the VM booted since, by their names."""
-        vm = LabVM()
-        pid = vm.pid_of(self.client.port)
-        if pid is not None:
-            self.qemu_pid = pid
-            if process.alive(pid):
-                return
-        current = vm.client()
-        if current is not None:
-            self.client, self.qemu_pid = current, vm.pid_of(current.port)
+        drivers) reaches the labs brought up again in the VM booted since, by their names.
+        Returns the client and the VM's pid a call is to use, read together under a lock (another
+        thread may follow at the same moment)."""
+        with self._following:
+            vm = LabVM()
+            pid = vm.pid_of(self.client.port)
+            if pid is not None:
+                self.qemu_pid = pid
+                if process.alive(pid):
+                    return self.client, self.qemu_pid
+            current = vm.client()
+            if current is not None:
+                self.client, self.qemu_pid = current, vm.pid_of(current.port)
+            return self.client, self.qemu_pid
 
     @contextmanager
     def _watching_vm(self, call: str):
         """A call to the VM that runs now, whose failure says VMDied if the VM died under it."""
-        self._follow()
         # The VM this call goes to: another thread's call may follow a VM booted since and move
         # self.qemu_pid on while this one fails, and this death must still be told as one.
-        pid = self.qemu_pid
+        client, pid = self._follow()
         try:
-            yield
+            yield client
         except (OSError, AgentError) as e:
             if not getattr(e, "kind", ""):  # a kind: the agent answered with an error of the lab's own
                 self._raise_if_vm_died(call, e, pid)
@@ -110,8 +115,8 @@ class RemoteRuntime:
     def mgmt_socket(self, lab_name: str, node: str, port: int = 22, timeout: float = 30):
         """A connection to a node's management port, relayed by the agent (nothing is forwarded
         on the host but what the caller itself listens on)."""
-        with self._watching_vm("relay"):
-            return self.client.stream("relay", {"lab_name": lab_name, "node": node, "port": port, "timeout": timeout},
+        with self._watching_vm("relay") as client:
+            return client.stream("relay", {"lab_name": lab_name, "node": node, "port": port, "timeout": timeout},
                                       timeout=timeout + 30)
 
 
@@ -124,14 +129,14 @@ def _forward(name: str):
         arguments = {k: v for k, v in params.arguments.items() if k != "self"}
         if "env" in arguments and arguments["env"] is None:  # the user's environment, not the agent's
             arguments["env"] = topology_env(arguments["topology"])
-        with self._watching_vm(name):
+        with self._watching_vm(name) as client:
             if name in PROGRESS_CALLS:  # progress comes back as events on the same connection
                 progress = arguments.pop("progress")
-                return self.client.call(name, arguments, on_event=progress, timeout=900)
+                return client.call(name, arguments, on_event=progress, timeout=900)
             # A call that lasts `seconds` (a held TCP connection) is given that long and a margin.
             timeout = (arguments["timeout"] + 30 if "timeout" in arguments
                        else arguments["seconds"] + 60 if "seconds" in arguments else None)
-            return self.client.call(name, arguments, timeout=timeout)
+            return client.call(name, arguments, timeout=timeout)
 
     call.__name__ = name
     call.__doc__ = getattr(LocalRuntime, name).__doc__
