@@ -222,7 +222,8 @@ class LocalRuntime(NodeQueries):
                 namespaces = self.provider.create(lab, lab.name)
                 self._record_new(lab, state, namespaces)
             stand_ins = self._stand_ins(lab)
-            daemons.spawn_charons(lab, state, list(stand_ins))  # loading while the nodes are configured
+            with Phase("charon spawn", progress, timings):  # each loads while the nodes are configured
+                daemons.spawn_charons(lab, state, list(stand_ins))
             warm = _Warming(esp_algorithms(lab))  # the kernel's ESP crypto, built once before any SA
             with Phase("nodes configured", progress, timings):  # addresses, st0, routes, nftables
                 self._configure_nodes(lab, namespaces)
@@ -240,8 +241,11 @@ class LocalRuntime(NodeQueries):
                     specs = binding_specs(lab, site)
                     if specs:
                         _install_traps(site, specs, sessions[node])
-            broken = self._not_waited_for(lab, stand_ins)
-            for failure in warm.wait():
+            with Phase("pre-flight", progress, timings):
+                broken = self._not_waited_for(lab, stand_ins)
+            with Phase("ESP warm-up wait", progress, timings):
+                failures = warm.wait()
+            for failure in failures:
                 progress("IKE", f"warming the kernel's ESP crypto: {failure}")
             if warm.thread.is_alive():
                 progress("IKE", "warming the kernel's ESP crypto still runs: the first SAs may build it themselves")
