@@ -16,8 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 # In a log a message stays on one line however long: a log is read with grep, not at a width.
-out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
-err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
+# emoji=False: a file:line such as `corporate.junos:100:` must not print as an emoji (:100:).
+out = Console(highlight=False, emoji=False, soft_wrap=not sys.stdout.isatty())
+err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=not sys.stderr.isatty())
 
 FORMATS = ("text", "plain", "json")  # text: a table on a terminal, plain lines anywhere else
 

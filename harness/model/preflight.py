@@ -78,11 +78,16 @@ def _pair(a: VpnEnd, b: VpnEnd) -> list[Finding]:
     out: list[Finding] = []
     label = f"{a.label} <-> {b.label}"
     pa, pb = a.site.ike_policies.get(a.gateway.ike_policy), b.site.ike_policies.get(b.gateway.ike_policy)
+    va, vb = a.gateway.version, b.gateway.version
+    if va != vb:
+        out.append(Finding(label, f"IKE version differs: {va} vs {vb} (phase 1 fails: neither answers the other's "
+                           "first message)", (a.gateway.version_source or a.gateway.source,
+                                              b.gateway.version_source or b.gateway.source)))
     if pa and pb:
         if pa.psk != pb.psk:
             out.append(Finding(label, "pre-shared keys differ (phase 1 fails: the peer cannot decrypt)",
                                (_psk_source(a), _psk_source(b))))
-        if pa.mode != pb.mode:
+        if pa.mode != pb.mode and "v2-only" not in (va, vb):  # IKEv2 has no main or aggressive mode
             out.append(Finding(label, f"IKE mode differs: {pa.mode} vs {pb.mode}", (pa.source, pb.source)))
         key = lambda p: (p.auth_method, p.dh_group, p.authentication, p.encryption)  # noqa: E731
         if not {key(p) for p in pa.proposals} & {key(p) for p in pb.proposals}:

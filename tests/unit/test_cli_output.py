@@ -209,3 +209,15 @@ def test_a_command_with_its_own_command_argument_is_dispatched():
     """`ssh NODE COMMAND...` takes a command of its own: it must not shadow which subcommand ran."""
     args = build_parser().parse_args(["ssh", "corporate", "show", "security", "ike", "security-associations"])
     assert COMMANDS[args.verb].__name__ == "cmd_ssh" and args.command[0] == "show"
+
+
+def test_a_file_and_line_prints_as_written_never_as_an_emoji(lab_copy):
+    """Rich reads `:100:` as an emoji code: `corporate.junos:100:` must reach the user as it is."""
+    path = lab_copy.parents[1] / "lab" / "corporate.junos"
+    lines = path.read_text().splitlines(keepends=True)
+    assert "gateway westford-gate;" in lines[99]
+    lines[99] = lines[99].replace("gateway westford-gate;", "gateway westford-gate; idle-time 60;")
+    path.write_text("".join(lines))
+    res = nhtb("-t", str(lab_copy), "check")
+    assert "corporate.junos:100: " in res.stdout + res.stderr, res.stdout + res.stderr
+    assert "\N{HUNDRED POINTS SYMBOL}" not in res.stdout + res.stderr

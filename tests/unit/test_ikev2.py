@@ -136,3 +136,14 @@ def test_phase_2_takes_no_pfs_group_only_on_an_ikev2_first_child_sa(lab_copy, ve
 
     seen = {g for g in ("group2", "none", "group5") if checks.phase2(lab, Driver(g), timeout=0).ok}
     assert seen == accepted
+
+
+def test_an_ikev2_gateway_against_an_ikev1_peer_is_a_pre_flight_finding(lab_copy):
+    """One side v2-only, the other Junos's default v1-only: phase 1 cannot complete."""
+    from harness.model.preflight import preflight
+
+    line = edit(lab_copy.parents[1] / "lab" / "westford.junos", "gateway corp-gate {",
+                "gateway corp-gate { version v2-only;")
+    found = [f for f in preflight(load_lab(lab_copy)) if "IKE version differs" in f.message]
+    assert len(found) == 1 and found[0].blocks_sa and "v1-only" in found[0].message and "v2-only" in found[0].message
+    assert any(str(s).endswith(f"westford.junos:{line}") for s in found[0].sources), found[0].sources
