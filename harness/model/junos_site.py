@@ -406,7 +406,7 @@ def build_junos_site(name: str, cfg: ParsedConfig) -> tuple[Site, list[tuple[Sou
 def _ikev2_dpd_conflicts(site: Site) -> list[tuple[Source, str]]:
     """IKEv2 gateways whose DPD the stand-in cannot follow: charon declares an IKEv2 peer dead by
     its retransmission, one setting per node, taken from the first such gateway."""
-    v2 = [gw for gw in site.gateways.values() if gw.version == "v2-only" and gw.dpd]
+    v2 = site.ikev2_dpd_gateways()
     if not v2:
         return []
     first = v2[0]

@@ -234,6 +234,11 @@ class Site:
     def tunnel_units(self) -> list[Unit]:
         return [u for u in self.units.values() if u.tunnel]
 
+    def ikev2_dpd_gateways(self) -> list[IkeGateway]:
+        """IKEv2 gateways with dead-peer detection, in config order. charon knows a dead IKEv2 peer
+        only by its retransmission, which is one setting per node: the first of these sets it."""
+        return [gw for gw in self.gateways.values() if gw.version == "v2-only" and gw.dpd]
+
     @property
     def is_hub(self) -> bool:
         return any(u.multipoint for u in self.tunnel_units)

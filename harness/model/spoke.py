@@ -307,12 +307,11 @@ def grow(topology: Path | str, total_spokes: int, out_dir: Path, like: str | Non
     base = load_lab(topology)
     requests = scale_requests(base, total_spokes, like)
     pending = iter(requests)
-    first = summary_change(base, LAN_POOL) if spoke_routes == "summary" and requests else None
+    summary = iter([summary_change(base, LAN_POOL)] if spoke_routes == "summary" and requests else [])
 
     def next_change(topo: Path) -> Change | None:
-        nonlocal first
-        if first is not None:
-            change, first = first, None
+        change = next(summary, None)
+        if change is not None:
             return change
         req = next(pending, None)
         return None if req is None else add_spoke(load_lab(topo), req)

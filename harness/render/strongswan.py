@@ -56,18 +56,12 @@ def _dpd(dpd: Dpd | None) -> dict:
 RETRANSMIT = (2.0, 3, 1.8)  # timeout, tries, base
 
 
-def ikev2_dpd(site: Site) -> Dpd | None:
-    """The dead-peer detection of the site's first IKEv2 gateway that has one. charon checks an
-    IKEv2 peer's liveness with its ordinary retransmission (dpd_timeout is IKEv1's only), and that
-    retransmission is the whole charon's: one per node."""
-    return next((gw.dpd for gw in site.gateways.values() if gw.version == "v2-only" and gw.dpd), None)
-
-
 def retransmission(site: Site | None) -> tuple[float, int, float]:
     """(timeout, tries, base) for the node's charon: with an IKEv2 gateway's DPD, its probe is
     sent again every interval, threshold times in all, so the peer is dead interval x threshold
     after the first probe, as Junos counts `threshold` unanswered requests `interval` apart."""
-    dpd = ikev2_dpd(site) if site is not None else None
+    gateways = site.ikev2_dpd_gateways() if site is not None else []
+    dpd = gateways[0].dpd if gateways else None
     return RETRANSMIT if dpd is None else (float(dpd.interval), dpd.threshold - 1, 1.0)
 
 

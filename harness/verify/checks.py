@@ -196,22 +196,16 @@ def sa_errors(lab: Lab, driver: NodeDriver) -> list[CheckResult]:
     """Check Statistics and Errors for an IPsec SA, after traffic: each VPN's SA exists (its index
     is the one the device lists for that VPN), its counters moved both ways, every error counter 0."""
     out = []
+    vpn_ends = ends(lab.sites[driver.node])
     try:
         listed = {s.name: s for s in driver.ipsec_sas()}
+        all_stats = driver.ipsec_stats_of([listed[e.vpn.name].index for e in vpn_ends if e.vpn.name in listed])
     except VMDied:
         raise
-    except Exception as e:  # a node that does not answer fails every VPN's check, saying why
-        listed, why = {}, f"no answer ({e})"
+    except Exception as e:  # a node that does not answer (SAs or counters) fails every VPN's check, saying why
+        listed, all_stats, why = {}, {}, f"no answer ({e})"
     else:
         why = "no IPsec SA for this VPN"
-    vpn_ends = ends(lab.sites[driver.node])
-    indexes = [listed[e.vpn.name].index for e in vpn_ends if e.vpn.name in listed]
-    try:
-        all_stats = driver.ipsec_stats_of(indexes) if indexes else {}
-    except VMDied:
-        raise
-    except Exception as e:  # listed, but its counters not read: every listed VPN's check says why
-        all_stats, listed, why = {}, {}, f"no answer ({e})"
     for e in vpn_ends:
         step = f"IPsec statistics ({e.vpn.name})"
         expected = "traffic counted both ways, every error counter 0"

@@ -64,9 +64,10 @@ def test_the_expected_bindings_are_the_notes_table():
     assert checks.expected_bindings(LAB, "westford") == set()
 
 
-def test_the_stand_ins_statistics_of_every_sa_come_from_one_read_of_the_kernel():
-    """A hub with N SAs: its statistics check reads the kernel's states and counters once, not
-    twice per SA; each SA's figures are its own states' (outbound: from the node's own address)."""
+def test_the_stand_ins_statistics_of_every_sa_come_from_one_read_of_the_node():
+    """A hub with N SAs: its statistics check asks the runtime for the node's states and counters
+    once, not twice per SA (the runtime's answers are fixed data here; test_verification.py reads
+    a live kernel's); each SA's figures are its own states' (outbound: from the node's own address)."""
     from harness.drivers.linux import LinuxDriver
 
     hub = LAB.hub()
