@@ -32,13 +32,13 @@ def start(ns: str, run_dir: Path, conf: str) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(run_dir, 0o700)
     write_file(run_dir / "strongswan.conf", conf)
-    argv = nsexec.in_ns(ns, ["unshare", "--mount", "--propagation", "private", "--",
-                             "sh", "-c", 'mount --bind "$0" /run && exec "$1"',
-                             str(run_dir), CHARON])
     env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "STRONGSWAN_CONF": "/run/strongswan.conf"}
     with open(run_dir / "charon.out", "ab") as out:
-        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        try:
+            proc = nsexec.popen_with_own_run(ns, run_dir, [CHARON], env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                             stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as e:
+            raise LabError(f"charon could not be started in namespace {ns}: {e}") from e
     # Reap it whenever it exits, so a long-lived agent collects no zombies.
     threading.Thread(target=proc.wait, daemon=True).start()
     return proc.pid

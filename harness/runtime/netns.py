@@ -12,7 +12,7 @@ from pyroute2 import netns as pnetns
 from ..errors import LabError
 from ..model.lab import Lab
 from ..model.mgmt import mgmt_plan
-from . import nsexec
+from . import nsexec, process
 from .paths import mgmt_ns, ns_name
 from .provider import Provider
 
@@ -78,6 +78,9 @@ class NetnsProvider(Provider):
     def destroy(self, lab_name: str, namespaces: list[str], lab: Lab | None = None) -> list[str]:
         """Remove namespaces (their interfaces go with them); returns those that were there."""
         present = set(pnetns.listnetns())
+        # Whatever still runs in them goes first: a daemon the lab's state does not name (its
+        # command was killed before writing it) would otherwise keep its namespace alive, unnamed.
+        process.kill_all(nsexec.pids_in([ns for ns in namespaces if ns in present]))
         removed = []
         for ns in namespaces:
             if ns in present:

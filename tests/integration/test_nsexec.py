@@ -3,6 +3,8 @@ forks for every socket. Real namespaces of this kernel; no IPsec needed, so this
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 import uuid
 
 import pytest
@@ -10,6 +12,7 @@ from pyroute2 import IPRoute
 from pyroute2 import netns as pnetns
 
 from harness.runtime import nsexec
+from harness.runtime.netns import NetnsProvider
 
 
 def names(ipr) -> set[str]:
@@ -44,3 +47,69 @@ def test_iproute_works_in_the_namespace_forks_nothing_and_never_makes_a_missing_
     finally:
         if ns in pnetns.listnetns():
             pnetns.remove(ns)
+
+
+def mounts_on_run() -> list[str]:
+    return [ln for ln in open("/proc/self/mountinfo") if ln.split()[4] == "/run"]
+
+
+def test_a_daemon_gets_the_namespace_and_its_own_run_and_down_kills_it_though_no_state_names_it(tmp_path):
+    """What charon.start relies on: the child runs in the node's namespace, sees its run directory
+    as /run while this process (and this thread) stay in their own; and NetnsProvider.destroy kills what still
+    runs in a lab namespace (a daemon whose pid was never written) before removing it."""
+    ns = f"nsx-{uuid.uuid4().hex[:6]}"
+    pnetns.create(ns)
+    (tmp_path / "marker").write_text(ns)
+    before, home = mounts_on_run(), os.readlink("/proc/thread-self/ns/net")
+    proc = None
+    try:
+        proc = nsexec.popen_with_own_run(ns, tmp_path, ["sh", "-c", 'cat /run/marker; echo; readlink /proc/self/ns/net; exec sleep 60'],
+                                         stdout=subprocess.PIPE, text=True, start_new_session=True)
+        seen, net = proc.stdout.readline().strip(), proc.stdout.readline().strip()
+        assert seen == ns  # its /run is the run directory
+        assert net == f"net:[{os.stat(nsexec.ns_path(ns)).st_ino}]"
+        assert not os.path.exists("/run/marker") and mounts_on_run() == before  # ours is not
+        assert os.readlink("/proc/thread-self/ns/net") == home
+        deadline = time.monotonic() + 5  # its shell's cat and readlink may still be exiting
+        while nsexec.pids_in([ns]) != [proc.pid] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert nsexec.pids_in([ns]) == [proc.pid]
+        assert NetnsProvider().destroy("nsx", [ns]) == [ns]
+        assert proc.poll() is not None or proc.wait(5) is not None  # killed, and reaped here
+        assert ns not in pnetns.listnetns()
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        if ns in pnetns.listnetns():
+            pnetns.remove(ns)
+
+
+def test_a_failed_namespace_step_is_an_error_in_the_parent(tmp_path):
+    ns = f"nsx-{uuid.uuid4().hex[:6]}"
+    pnetns.create(ns)
+    try:
+        with pytest.raises(OSError, match="mount --bind"):  # no such directory to bind on /run
+            nsexec.popen_with_own_run(ns, tmp_path / "missing", ["true"])
+    finally:
+        pnetns.remove(ns)
+
+
+def test_run_starts_the_command_in_the_namespace_and_answers_as_nsenter_did_where_it_cannot():
+    ns = f"nsx-{uuid.uuid4().hex[:6]}"
+    pnetns.create(ns)
+    home = os.readlink("/proc/thread-self/ns/net")
+    try:
+        res = nsexec.run(ns, ["sh", "-c", "readlink /proc/self/ns/net; cat"], input="in\n")
+        assert (res.returncode, res.stdout) == (0, f"net:[{os.stat(nsexec.ns_path(ns)).st_ino}]\nin\n")
+        assert os.readlink("/proc/thread-self/ns/net") == home
+        failed = nsexec.run(ns, ["sh", "-c", "echo no >&2; exit 3"])
+        assert (failed.returncode, failed.stderr) == (3, "no\n")
+        assert nsexec.run(ns, ["no-such-program-here"]).returncode == 127
+        with pytest.raises(subprocess.TimeoutExpired):
+            nsexec.run(ns, ["sleep", "30"], timeout=0.5)
+        assert nsexec.pids_in([ns]) == []  # the timed-out one was killed
+        assert os.readlink("/proc/thread-self/ns/net") == home
+    finally:
+        pnetns.remove(ns)
+    assert nsexec.run(ns, ["true"]).returncode == 1  # gone
+    assert ns not in pnetns.listnetns()  # and not made again
