@@ -109,7 +109,23 @@ def _write_change(args, base: Lab, change, out_dir: Path) -> int:
     return 0
 
 
+# The options only some of `spoke`'s actions take: one given to another action is refused, not
+# ignored (`spoke add --spoke-routes each` would otherwise write what the user did not ask for).
+SPOKE_ACTION_OPTIONS = {"add": {"spoke_name", "public", "lan", "tunnel_ip", "like", "nhtb"},
+                        "remove": set(),
+                        "scale": {"spokes", "spoke_routes", "like"}}
+
+
+def _refuse_other_actions_options(args) -> None:
+    for opt in sorted(set().union(*SPOKE_ACTION_OPTIONS.values()) - SPOKE_ACTION_OPTIONS[args.action]):
+        if getattr(args, opt) is not None:
+            flag = "--name" if opt == "spoke_name" else f"--{opt.replace('_', '-')}"
+            takers = " and ".join(f"spoke {a}" for a, opts in SPOKE_ACTION_OPTIONS.items() if opt in opts)
+            raise LabError(f"spoke {args.action} does not take {flag} (only {takers} does)")
+
+
 def cmd_spoke(args) -> int:
+    _refuse_other_actions_options(args)
     if args.action == "scale":
         return _spoke_scale(args)
     if args.action == "remove":
@@ -171,7 +187,8 @@ def _spoke_scale(args) -> int:
     if not args.spokes or args.spokes < 1:
         raise LabError("spoke scale needs --spokes N (the total number of spokes)")
     out_dir = prepare_out_dir(Path(args.out or f"scale-{args.spokes}"), args.force)
-    topo = grow(args.topology, args.spokes, out_dir, args.like, args.spoke_routes)
+    routes = {"spoke_routes": args.spoke_routes} if args.spoke_routes else {}  # grow's default otherwise
+    topo = grow(args.topology, args.spokes, out_dir, args.like, **routes)
     lab = load_lab(topo)
     out.print(f"{topo}: {len(lab.sites) - 1} spokes on {lab.hub().name}'s "
               f"{len([u for u in lab.hub().tunnel_units if u.multipoint])} multipoint st0 unit; "

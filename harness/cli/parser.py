@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from ..model.spoke import SPOKE_ROUTES
 from ..render.nftables import TRACE_TERMS
 from .output import FORMATS
 
@@ -118,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--lan", metavar="P/LEN", help="its LAN")
     sp.add_argument("--tunnel-ip", metavar="T", help="its st0/tunnel.1 address, in the hub's tunnel subnet")
     sp.add_argument("--spokes", type=int, help="for scale: how many spokes in total")
-    sp.add_argument("--spoke-routes", choices=["summary", "each"], default="summary",
+    sp.add_argument("--spoke-routes", choices=SPOKE_ROUTES,
                     help="for scale: how spokes reach each other's LANs: summary (default): one route to the "
                     "generated LANs' pool (172.16.0.0/12) through the hub, so each spoke adds commands only on the hub and itself; "
                     "each: a route per LAN on every spoke, as `spoke add` writes (configs grow with the square)")

@@ -79,6 +79,21 @@ def test_the_cli_takes_the_routing_and_refuses_an_unknown_one(tmp_path, capsys):
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.parametrize("argv, refused", [
+    (["add", "--name", "x", "--public", "100.64.0.2/30", "--lan", "172.16.9.0/24", "--tunnel-ip", "10.11.11.50",
+      "--spoke-routes", "each"], "spoke add does not take --spoke-routes"),
+    (["add", "--name", "x", "--spokes", "4"], "spoke add does not take --spokes"),
+    (["remove", "westford", "--like", "sunnyvale"], "spoke remove does not take --like"),
+    (["scale", "--spokes", "4", "--lan", "172.16.9.0/24"], "spoke scale does not take --lan"),
+    (["scale", "--spokes", "4", "--name", "x"], "spoke scale does not take --name"),
+])
+def test_an_option_of_another_spoke_action_is_refused_not_ignored(tmp_path, capsys, argv, refused):
+    out = tmp_path / "out"
+    assert main(["--topology", str(THREE_SITE), "spoke", *argv, "--out", str(out)]) != 0
+    assert refused in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_a_spoke_counts_as_reaching_a_lan_only_through_its_tunnel_zone_and_policies(lab_copy):
     """The note's Westford with a covering route, written three ways that do not carry the LAN to
     the hub as the config stands, and the way `spoke scale` writes it."""
