@@ -16,8 +16,9 @@ def _listings(r: SoakReport) -> list[Listing]:
                      f"IPsec {lifetime_text(r.ipsec_lifetime)})",
                      columns("VPN", "IPsec rekeys", "IKE rekeys", "read without an IPsec SA"),
                      [(v.vpn, str(v.ipsec), str(v.ike), f"{v.down_seconds:g}s") for v in r.rekeys]),
-             Listing(f"pings (every {PING_INTERVAL:g} s)", columns("", "pair", "lost", "sent"),
-                     [(lost == 0, pair, "not measured" if lost < 0 else str(lost), str(sent))
+             Listing(f"pings (every {PING_INTERVAL:g} s)", columns("", "pair", "lost", "sent", "lost at (s)"),
+                     [(lost == 0, pair, "not measured" if lost < 0 else str(lost), str(sent),
+                       " ".join(f"{t:g}" for t in r.lost_at.get(pair, [])))
                       for pair, (lost, sent) in sorted(r.pings.items())]),
              Listing("TCP connections", columns("", "pair", "exchanges", "longest wait", "stalls over 1s", "error"),
                      [(bool(t.get("connected")) and not t.get("broken"), pair, str(t.get("exchanges", 0)),
@@ -43,6 +44,8 @@ def cmd_soak(args) -> int:
     else:
         for listing in _listings(r):
             print_listing(listing, args.format)
+        for end, at in sorted(r.rekeyed_at.items()):
+            out.print(f"new IPsec SAs read on {end} at (s): {' '.join(f'{t:g}' for t in at) or 'none'}", markup=False)
         for line in r.nhtb_changes:
             out.print(f"NHTB on {model.hub().name}: {line}", markup=False)
         if not r.nhtb_changes:

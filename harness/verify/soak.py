@@ -56,6 +56,10 @@ class SoakReport:
     samples: int = 0
     not_soaked: list[str] = field(default_factory=list)  # device ends: their lifetimes are their own
     failed_readings: int = 0
+    # When, in seconds after the pings started: each pair's unanswered pings, and each VPN end's
+    # new IPsec SAs as first read (a reading every SAMPLE_EVERY s): a loss next to a rekey is its.
+    lost_at: dict[str, list[float]] = field(default_factory=dict)
+    rekeyed_at: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def ipsec_rekeys(self) -> int:
@@ -109,6 +113,7 @@ class _Seen:
     spis: set[str] = field(default_factory=set)
     at_start: tuple[int, int] | None = None  # (IKE SAs, IPsec SAs) first read
     down: float = 0.0
+    new_spi_at: list[float] = field(default_factory=list)  # seconds into the soak a new SA was read
 
 
 def _read_end(d: NodeDriver, vpn: str) -> tuple[set[tuple[str, str]], set[str]]:
@@ -156,7 +161,8 @@ def soak(lab: Lab, runtime, drivers: dict[str, NodeDriver], seconds: float, ike_
         tcp_pairs = [(a, b) for a, b in lan_host_pairs(lab) if a.host == hub_host]
         progress("soak", f"{seconds:g}s of pings between {len(lan_host_pairs(lab))} pairs of LAN hosts and "
                          f"{len(tcp_pairs)} TCP connection(s) from {hub_host}; SAs read every {SAMPLE_EVERY:g}s")
-        threads, pings = ping_during(drivers, lan_host_pairs(lab), seconds)
+        lost_at: dict[str, list[float]] = {}
+        threads, pings = ping_during(drivers, lan_host_pairs(lab), seconds, lost_at)
         holder, tcp = hold_during(runtime, name, tcp_pairs, seconds)
         threads.append(holder)
         t0 = last = time.monotonic()
@@ -172,6 +178,8 @@ def soak(lab: Lab, runtime, drivers: dict[str, NodeDriver], seconds: float, ike_
                     s = seen[a.label]
                     if s.at_start is None:
                         s.at_start = (len(ike), len(spis))
+                    elif spis - s.spis:
+                        s.new_spi_at.append(round(now - t0, 1))
                     s.ike |= ike
                     s.spis |= spis
                     if not spis:
@@ -221,4 +229,5 @@ def soak(lab: Lab, runtime, drivers: dict[str, NodeDriver], seconds: float, ike_
     memory = {node: {d: (memory_start.get(node, {}).get(d), kb) for d, kb in daemons.items()}
               for node, daemons in memory_end.items()}
     return SoakReport(name, elapsed, ike_lifetime, ipsec_lifetime, rekeys, pings, tcp,
-                      nhtb_changes, memory, xfrm_errors, samples, not_soaked, failed_readings)
+                      nhtb_changes, memory, xfrm_errors, samples, not_soaked, failed_readings,
+                      {pair: at for pair, at in lost_at.items() if at}, {k: s.new_spi_at for k, s in seen.items()})

@@ -7,14 +7,16 @@ import math
 import threading
 
 from ..drivers.base import NodeDriver
+from ..junos.ping import unanswered
 from ..model.topology import LanHost
 
 PING_INTERVAL = 0.2  # the drivers' `ping -i 0.2`
 
 
 def ping_during(drivers: dict[str, NodeDriver], pairs: list[tuple[LanHost, LanHost]],
-                seconds: float) -> tuple[list[threading.Thread], dict]:
-    """Ping every pair of LAN hosts continuously for `seconds`, in the background."""
+                seconds: float, lost_at: dict[str, list[float]] | None = None) -> tuple[list[threading.Thread], dict]:
+    """Ping every pair of LAN hosts continuously for `seconds`, in the background. `lost_at`, if
+    given, gets each pair's unanswered probes as seconds after its first probe was sent."""
     results: dict[str, tuple[int, int]] = {}
     count = max(1, math.ceil(seconds / PING_INTERVAL))
 
@@ -22,6 +24,8 @@ def ping_during(drivers: dict[str, NodeDriver], pairs: list[tuple[LanHost, LanHo
         try:
             r = drivers[a].ping(address, count=count)
             results[f"{a} -> {b}"] = (r.transmitted - r.received, r.transmitted)
+            if lost_at is not None:
+                lost_at[f"{a} -> {b}"] = [round(i * PING_INTERVAL, 1) for i in unanswered(r.output) or []]
         except Exception:  # noqa: BLE001 - not measured is not "nothing lost": the judgement says so
             results[f"{a} -> {b}"] = (-1, 0)
 

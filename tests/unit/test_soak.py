@@ -7,7 +7,10 @@ import pytest
 
 from harness.cli import main
 from harness.errors import LabError
+from harness.junos.ping import unanswered
 from harness.verify.soak import SoakReport, VpnRekeys, parse_duration
+
+from ..conftest import shared_oracle
 
 
 @pytest.mark.parametrize("text,seconds", [("90s", 90), ("10m", 600), ("1h", 3600), ("45", 45), ("1.5m", 90)])
@@ -58,3 +61,41 @@ def test_a_soak_in_which_a_vpn_never_rekeyed_tested_nothing_of_it():
 def test_the_last_line_names_broken_tcp_connections():
     r = report({"pc1 -> pc2": (0, 300)}, {"pc1 -> pc2": HELD | {"broken": True}, "pc1 -> pc3": HELD})
     assert r.summary().endswith("0 of 300 pings lost, 1 of 2 TCP connections broken")
+
+
+# iputils ping here (`ping -c 4 -i 0.2`), its second reply removed and a duplicate of the third added.
+LINUX_PING = """PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.
+64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.205 ms
+64 bytes from 127.0.0.1: icmp_seq=3 ttl=64 time=0.040 ms
+64 bytes from 127.0.0.1: icmp_seq=3 ttl=64 time=0.041 ms (DUP!)
+64 bytes from 127.0.0.1: icmp_seq=4 ttl=64 time=0.039 ms
+
+--- 127.0.0.1 ping statistics ---
+4 packets transmitted, 3 received, +1 duplicates, 25% packet loss, time 606ms
+"""
+
+
+def test_which_pings_went_unanswered_counts_from_linuxs_first_probe():
+    assert unanswered(LINUX_PING) == [1]  # the second probe sent (icmp_seq=2)
+    assert unanswered(LINUX_PING.replace("icmp_seq=4", "icmp_seq=2")) == [3]
+    assert unanswered("ping: connect: Network is unreachable\n") is None
+
+
+def test_which_pings_went_unanswered_counts_from_junoss_first_probe():
+    """The note's own `ping` on the hub (Junos numbers its probes from 0), with one reply taken out."""
+    note = shared_oracle("reference/junos-multipoint-vpn-nhtb-app-note.txt").read_text()
+    start = note.index("root@CORPORATE> ping 192.168.168.10 interface ge-0/0/0 count 5")
+    block = note[start:note.index("round-trip", start)].replace("```", "")
+    assert unanswered(block) == []
+    assert unanswered(block.replace("64 bytes from 192.168.168.10: icmp_seq=2 ", "")) == [2]
+
+
+def test_the_soak_says_when_pings_went_unanswered_and_when_new_sas_were_read(capsys):
+    from harness.cli.soak import _listings
+    from harness.cli.output import print_listing
+    r = report({"pc1 -> pc2": (2, 300)}, {"pc1 -> pc2": HELD})
+    r.lost_at, r.rekeyed_at = {"pc1 -> pc2": [16.2, 31.4]}, {"a": [16.1, 32.0]}
+    for listing in _listings(r):
+        print_listing(listing, "text")
+    assert "16.2 31.4" in capsys.readouterr().out
+    assert r.to_dict()["lost_at"] == {"pc1 -> pc2": [16.2, 31.4]} and r.to_dict()["rekeyed_at"] == {"a": [16.1, 32.0]}
