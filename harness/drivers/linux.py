@@ -73,7 +73,7 @@ class LinuxDriver(NodeDriver):
         out = []
         for name, ike in self._sas():
             children = ike.get("child-sas") or {}
-            remaining = ike.get("reauth-time") or ike.get("rekey-time")
+            remaining = self._ike_remaining(name, ike)
             out.append(IkeSA(
                 index=int(ike["uniqueid"]), name=name, remote=ike["remote-host"],
                 state="UP" if ike["state"] == "ESTABLISHED" else "DOWN",
@@ -91,6 +91,17 @@ class LinuxDriver(NodeDriver):
                 output_packets=sum(int(c.get("packets-out", 0)) for c in children.values()),
                 ipsec_created=len(children), ipsec_deleted=0, gateway=self._vpn_attr(name, "gateway")))
         return sorted(out, key=lambda s: s.index)
+
+    def _ike_remaining(self, conn: str, ike: dict) -> int | None:
+        """Seconds until the IKE SA is rekeyed (IKEv1: reauthenticated), at most what is left of
+        its configured lifetime: the end that leaves an IKEv1 reauthentication to its peer has its
+        own scheduled past the lifetime (render.strongswan.ike_rekey), where Junos shows what is left."""
+        scheduled = ike.get("reauth-time") or ike.get("rekey-time")
+        vpn = self.site.vpns.get(conn) if self.site else None
+        if vpn is None or not scheduled or "established" not in ike:
+            return int(scheduled) if scheduled else None
+        policy = self.site.ike_policies[self.site.gateways[vpn.gateway].ike_policy]
+        return min(int(scheduled), max(0, min(p.lifetime for p in policy.proposals) - int(ike["established"])))
 
     def _monitored(self) -> bool:
         """Whether any of the node's VPNs has `vpn-monitor` (else no call for the Mon column)."""

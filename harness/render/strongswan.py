@@ -6,6 +6,7 @@ structure as swanctl.conf, so the file an engineer reads and what the runtime lo
 from __future__ import annotations
 
 import zlib
+from ipaddress import IPv4Address
 
 from ..errors import ConfigError
 from ..model.site import Dpd, IkeProposal, IpsecProposal, Site, Vpn
@@ -115,7 +116,7 @@ def connections(site: Site) -> dict:
             "local_addrs": [local],
             "remote_addrs": [remote],
             "proposals": [ike_proposal(p) for p in ike.proposals],
-            "rekey_time": f"{min(p.lifetime for p in ike.proposals)}s",
+            **ike_rekey("2" if gw.version == "v2-only" else "1", local, remote, min(p.lifetime for p in ike.proposals)),
             **_dpd(gw.dpd),
             "local": {"auth": "psk", "id": local},
             "remote": {"auth": "psk", "id": remote},
@@ -124,6 +125,25 @@ def connections(site: Site) -> dict:
             "children": {vpn.name: _child(site, vpn)} if vpn.bind_interface else {},
         }
     return out
+
+
+# strongSwan reauthenticates an IKEv1 SA (a new phase 1, the CHILD SAs moved to it, the old one
+# deleted) where Junos rekeys phase 1 and leaves phase 2 alone. Two stand-in ends with the same
+# lifetime reauthenticated within seconds of each other, each deleting the IKE SA the other had just
+# moved the CHILD SAs to: a soak with IKE lifetimes of 30 s lost 1 to 5 s of traffic per collision.
+# So of an IKEv1 VPN's two ends one reauthenticates in the last tenth of the lifetime, the one whose
+# own IKE address is the higher (each end knows both), and the other only if that has not happened
+# by then: later, in a window that does not overlap.
+BACKSTOP = (11, 12)  # the other end's window, in tenths of the lifetime
+
+
+def ike_rekey(version: str, local: str, remote: str, lifetime: int) -> dict:
+    """The connection's rekey_time (IKEv1: reauthentication) and its jitter for an IKE SA of
+    `lifetime` seconds between IKE addresses `local` and `remote`."""
+    if version == "1" and IPv4Address(local) < IPv4Address(remote):
+        late, early = (lifetime * t // 10 for t in reversed(BACKSTOP))
+        return {"rekey_time": f"{late}s", "rand_time": f"{late - early}s"}
+    return {"rekey_time": f"{lifetime}s", "rand_time": f"{lifetime // 10}s"}  # strongSwan's own jitter, said
 
 
 def lifetime_text(seconds: int | None) -> str:
@@ -139,7 +159,7 @@ def with_lifetimes(conns: dict, ike: int | None = None, ipsec: int | None = None
     for name, conn in conns.items():
         conn = {**conn, "children": {c: dict(child) for c, child in conn["children"].items()}}
         if ike is not None:
-            conn["rekey_time"] = f"{ike}s"
+            conn |= ike_rekey(conn["version"], conn["local_addrs"][0], conn["remote_addrs"][0], ike)
         if ipsec is not None:
             for child in conn["children"].values():
                 child["life_time"], child["rekey_time"] = f"{ipsec}s", f"{ipsec * 9 // 10}s"

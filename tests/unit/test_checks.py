@@ -94,6 +94,33 @@ def test_the_stand_ins_statistics_of_every_sa_come_from_one_read_of_the_node():
     assert got[7].bad_headers == got[9].bad_headers == 4
 
 
+def test_an_ike_sas_remaining_lifetime_is_at_most_what_is_left_of_the_configured_one():
+    """The end that leaves an IKEv1 reauthentication to its peer has charon's own scheduled past the
+    lifetime (render.strongswan.ike_rekey); what it shows as left is the configured lifetime less the
+    SA's age, as Junos shows it. The runtime's answers are fixed data here."""
+    from harness.drivers.linux import LinuxDriver
+
+    hub = LAB.hub()
+    vpn = next(iter(hub.vpns.values()))
+    lifetime = min(p.lifetime for p in hub.ike_policies[hub.gateways[vpn.gateway].ike_policy].proposals)
+
+    class Charon:
+        def __init__(self, reauth, established):
+            self.ike = {"uniqueid": "1", "remote-host": "2.2.2.2", "state": "ESTABLISHED", "local-host": "1.1.1.2",
+                        "local-port": "500", "remote-port": "500", "version": "1", "reauth-time": str(reauth),
+                        "established": str(established)}
+
+        def sas(self, lab, node):
+            return [{vpn.name: self.ike}]
+
+    def remaining(reauth, established):
+        (sa,) = LinuxDriver(Charon(reauth, established), LAB.name, hub.name, LAB).ike_sas()
+        return sa.lifetime_remaining
+
+    assert remaining(lifetime * 12 // 10 - 100, 100) == lifetime - 100  # the backstop end
+    assert remaining(lifetime * 9 // 10, 100) == lifetime * 9 // 10  # the end that reauthenticates
+
+
 def test_a_node_whose_counters_cannot_be_read_fails_its_statistics_checks_saying_why():
     """Its SAs listed, its counters not read (the node stopped answering): a failed check per VPN
     that says so, not an exception that ends every node's statistics checks."""

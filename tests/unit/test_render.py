@@ -44,6 +44,13 @@ def test_spokes_have_one_point_to_point_connection(lab):
         assert child["policies"] == "yes"  # a point-to-point unit: charon installs the 0/0 policies
 
 
+def windows(conn: dict) -> tuple[int, int]:
+    """When charon rekeys (IKEv1: reauthenticates) the connection's IKE SA: rekey_time less up to
+    rand_time (strongSwan's jitter), in seconds."""
+    late, jitter = (int(conn[k].rstrip("s")) for k in ("rekey_time", "rand_time"))
+    return late - jitter, late
+
+
 def test_a_soaks_lifetimes_replace_the_configs_and_only_in_the_copy(lab):
     """The note's configs use proposal-set standard: Junos's default lifetimes, IKE 28800 s and
     IPsec 3600 s (rekeyed at 90%). A soak's shorter ones replace them in a copy."""
@@ -51,12 +58,37 @@ def test_a_soaks_lifetimes_replace_the_configs_and_only_in_the_copy(lab):
     short = strongswan.with_lifetimes(conns, ike=120, ipsec=20)
     for name, c in conns.items():
         child = c["children"][name]
-        assert (c["rekey_time"], child["life_time"], child["rekey_time"]) == ("28800s", "3600s", "3240s")
+        assert (child["life_time"], child["rekey_time"]) == ("3600s", "3240s")
+        assert windows(c) in ((25920, 28800), (31680, 34560))  # the lifetime's last tenth, or the backstop's
         s = short[name]
-        assert (s["rekey_time"], s["children"][name]["life_time"], s["children"][name]["rekey_time"]) == ("120s", "20s", "18s")
+        assert (s["children"][name]["life_time"], s["children"][name]["rekey_time"]) == ("20s", "18s")
+        assert windows(s) == tuple(t * 120 // 28800 for t in windows(c))
         assert s["children"][name]["esp_proposals"] == child["esp_proposals"]  # nothing else changes
     only_ipsec = strongswan.with_lifetimes(conns, ipsec=20)
-    assert {c["rekey_time"] for c in only_ipsec.values()} == {"28800s"}
+    assert {name: windows(c) for name, c in only_ipsec.items()} == {name: windows(c) for name, c in conns.items()}
+
+
+@pytest.mark.parametrize("ike", [None, 30])
+def test_of_an_ikev1_vpns_two_ends_one_reauthenticates_in_the_lifetime_and_the_other_only_after(ike):
+    """Both ends reauthenticating at once lost the CHILD SAs for seconds (soak, IKE 30 s): of each
+    IKEv1 pair one end's window is the lifetime's last tenth, the other's starts after it. An IKEv2
+    end rekeys its IKE SA in the lifetime's last tenth: its peer and it agree which rekey wins."""
+    from harness.model.topology import vpn_pairs
+
+    for topology in (THREE_SITE, THREE_SITE.parent / "modern.clab.yml"):
+        model = load_lab(topology)
+        for a, b in vpn_pairs(model):
+            ends = []
+            for e in (a, b):
+                conn = strongswan.connections(e.site)[e.vpn.name]
+                ends.append(windows(strongswan.with_lifetimes({e.vpn.name: conn}, ike=ike)[e.vpn.name]))
+            lifetime = ike or min(p.lifetime for p in a.site.ike_policies[a.site.gateways[a.vpn.gateway].ike_policy].proposals)
+            in_lifetime = (lifetime - lifetime // 10, lifetime)
+            if a.site.gateways[a.vpn.gateway].version == "v2-only":
+                assert ends == [in_lifetime, in_lifetime], (a.label, b.label)
+            else:
+                first, second = sorted(ends)
+                assert first == in_lifetime and second[0] > first[1], (a.label, b.label, ends)
 
 
 def test_swanctl_conf_hides_keys_unless_revealed(lab):
