@@ -16,6 +16,7 @@ from ..model.mgmt import DEFAULT_PASSWORD, SSH_PORT, credentials, mgmt_plan
 from ..model.preflight import preflight
 from ..runtime import backend, clab, clabernetes
 from ..runtime.environment import topology_env
+from ..runtime.local import LabBusy
 from ..runtime.relay import loopback_forward
 from ..runtime.vm import LabVM
 from .output import (Listing, ProgressPrinter, columns, err, out, print_json, print_listing, table,
@@ -47,10 +48,12 @@ def cmd_up(args) -> int:
     rt = backend.choose(args.runtime, progress, topology)
     try:
         result = rt.up(topology, name=args.name, progress=progress)
-    except BaseException:
+    except BaseException as e:
         # The agent undoes a failed or abandoned `up` itself; wait for it, then stop the VM if it
-        # only ran for this lab.
-        if backend.stop_vm_if_idle(rt, wait_for=lab.name):
+        # only ran for this lab. An `up` refused because another command is bringing the same lab
+        # up made nothing: waiting for "its" lab to go waited 120 s on the other command's.
+        refused = isinstance(e, LabBusy) or getattr(e, "kind", "") == LabBusy.__name__
+        if backend.stop_vm_if_idle(rt, wait_for=None if refused else lab.name):
             err.print("lab VM stopped (no lab left in it)")
         raise
     state = result["lab"]

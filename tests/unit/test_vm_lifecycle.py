@@ -12,7 +12,7 @@ import time
 import pytest
 
 from harness.errors import LabError, VMDied
-from harness.runtime import agent, vm
+from harness.runtime import agent, backend, vm
 
 
 class BlockingRuntime:
@@ -296,3 +296,25 @@ def test_a_failed_up_in_a_held_vm_does_not_wait_for_it_to_stop(vm_dir, monkeypat
         (vm_dir / "holds" / str(os.getpid())).unlink(missing_ok=True)
         qemu.kill()
         qemu.wait()
+
+
+@pytest.mark.parametrize("kind, waits", [("LabBusy", False), ("", True), ("ConfigError", True)])
+def test_an_up_refused_for_another_commands_bring_up_does_not_wait_for_that_lab(monkeypatch, capsys, kind, waits):
+    """`up` while another `up` of the same lab runs is refused at once by the agent. That refused
+    command made nothing, so it must not wait (120 s) for the lab to go: the lab is the other
+    command's. Any other failure still waits for the agent's undo of its own bring-up."""
+    from harness.cli import main
+    from harness.runtime.rpc import AgentError
+
+    class Runtime:
+        where = "vm"
+
+        def up(self, *a, **kw):
+            raise AgentError("lab nhtb is being brought up by another command right now", kind)
+
+    asked = []
+    monkeypatch.setattr(backend, "choose", lambda *a, **kw: Runtime())
+    monkeypatch.setattr(backend, "stop_vm_if_idle", lambda rt, wait_for=None, **kw: asked.append(wait_for) or False)
+    assert main(["up"]) != 0
+    assert "being brought up by another command" in capsys.readouterr().err
+    assert asked == (["nhtb"] if waits else [None])
