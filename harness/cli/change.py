@@ -111,20 +111,22 @@ def _write_change(args, base: Lab, change, out_dir: Path) -> int:
 
 # The options only some of `spoke`'s actions take: one given to another action is refused, not
 # ignored (`spoke add --spoke-routes each` would otherwise write what the user did not ask for).
-SPOKE_ACTION_OPTIONS = {"add": {"spoke_name", "public", "lan", "tunnel_ip", "like", "nhtb"},
-                        "remove": set(),
+SPOKE_ACTION_OPTIONS = {"add": {"spoke_name", "public", "lan", "tunnel_ip", "like", "nhtb", "allow_findings"},
+                        "remove": {"spoke", "allow_findings"},
                         "scale": {"spokes", "spoke_routes", "like"}}
 
 
 def _refuse_other_actions_options(args) -> None:
     for opt in sorted(set().union(*SPOKE_ACTION_OPTIONS.values()) - SPOKE_ACTION_OPTIONS[args.action]):
-        if getattr(args, opt) is not None:
-            flag = "--name" if opt == "spoke_name" else f"--{opt.replace('_', '-')}"
+        if getattr(args, opt) not in (None, False):
+            flag = {"spoke_name": "--name", "spoke": "a NAME"}.get(opt, f"--{opt.replace('_', '-')}")
             takers = " and ".join(f"spoke {a}" for a, opts in SPOKE_ACTION_OPTIONS.items() if opt in opts)
             raise LabError(f"spoke {args.action} does not take {flag} (only {takers} does)")
 
 
 def cmd_spoke(args) -> int:
+    if args.action == "add" and args.spoke:
+        raise LabError(f"spoke add takes the new spoke's name as --name, not as '{args.spoke}'")
     _refuse_other_actions_options(args)
     if args.action == "scale":
         return _spoke_scale(args)
@@ -133,8 +135,6 @@ def cmd_spoke(args) -> int:
             raise LabError("spoke remove needs the spoke's NAME")
         lab = load(args)
         return _write_change(args, lab, remove_spoke(lab, args.spoke), Path(args.out or f"remove-{args.spoke}"))
-    if args.spoke:
-        raise LabError(f"spoke add takes the new spoke's name as --name, not as '{args.spoke}'")
     for opt in ("spoke_name", "public", "lan", "tunnel_ip"):
         if not getattr(args, opt):
             raise LabError(f"spoke add needs --{opt.replace('spoke_', '').replace('_', '-')}")

@@ -11,6 +11,17 @@ from .output import Listing, ProgressPrinter, columns, err, out, print_json, pri
 from .target import lab_name
 
 
+def spans(times: list[float], step: float = PING_INTERVAL) -> str:
+    """Loss times as a person reads them: consecutive probes as one span ("105-110")."""
+    out: list[list[float]] = []
+    for t in times:
+        if out and t - out[-1][-1] <= step * 1.5:
+            out[-1].append(t)
+        else:
+            out.append([t])
+    return " ".join(f"{s[0]:g}" if len(s) == 1 else f"{s[0]:g}-{s[-1]:g}" for s in out)
+
+
 def _listings(r: SoakReport) -> list[Listing]:
     lists = [Listing(f"rekeys in {r.seconds:g}s (IKE lifetime {lifetime_text(r.ike_lifetime)}, "
                      f"IPsec {lifetime_text(r.ipsec_lifetime)})",
@@ -18,7 +29,7 @@ def _listings(r: SoakReport) -> list[Listing]:
                      [(v.vpn, str(v.ipsec), str(v.ike), f"{v.down_seconds:g}s") for v in r.rekeys]),
              Listing(f"pings (every {PING_INTERVAL:g} s)", columns("", "pair", "lost", "sent", "lost at (s)"),
                      [(lost == 0, pair, "not measured" if lost < 0 else str(lost), str(sent),
-                       " ".join(f"{t:g}" for t in r.lost_at.get(pair, [])))
+                       spans(r.lost_at.get(pair, [])))
                       for pair, (lost, sent) in sorted(r.pings.items())]),
              Listing("TCP connections", columns("", "pair", "exchanges", "longest wait", "stalls over 1s", "error"),
                      [(bool(t.get("connected")) and not t.get("broken"), pair, str(t.get("exchanges", 0)),

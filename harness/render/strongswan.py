@@ -6,7 +6,6 @@ structure as swanctl.conf, so the file an engineer reads and what the runtime lo
 from __future__ import annotations
 
 import zlib
-from ipaddress import IPv4Address
 
 from ..errors import ConfigError
 from ..model.site import Dpd, IkeProposal, IpsecProposal, Site, Vpn
@@ -116,7 +115,7 @@ def connections(site: Site) -> dict:
             "local_addrs": [local],
             "remote_addrs": [remote],
             "proposals": [ike_proposal(p) for p in ike.proposals],
-            **ike_rekey("2" if gw.version == "v2-only" else "1", local, remote, min(p.lifetime for p in ike.proposals)),
+            **ike_rekey(min(p.lifetime for p in ike.proposals), reauthenticates_late(site, vpn)),
             **_dpd(gw.dpd),
             "local": {"auth": "psk", "id": local},
             "remote": {"auth": "psk", "id": remote},
@@ -131,19 +130,26 @@ def connections(site: Site) -> dict:
 # deleted) where Junos rekeys phase 1 and leaves phase 2 alone. Two stand-in ends with the same
 # lifetime reauthenticated within seconds of each other, each deleting the IKE SA the other had just
 # moved the CHILD SAs to: a soak with IKE lifetimes of 30 s lost 1 to 5 s of traffic per collision.
-# So of an IKEv1 VPN's two ends one reauthenticates in the last tenth of the lifetime, the one whose
-# own IKE address is the higher (each end knows both), and the other only if that has not happened
-# by then: later, in a window that does not overlap.
-BACKSTOP = (11, 12)  # the other end's window, in tenths of the lifetime
+# So the hub's end of an IKEv1 VPN (bound to a multipoint unit: each end knows from its own config,
+# whatever NAT does to addresses) schedules its reauthentication after the lifetime, and the spoke's
+# end, in the lifetime's last tenth, goes first; each reauthentication by the spoke replaces the
+# hub's SA and with it the hub's schedule. Two ends on point-to-point units (spoke to spoke) still
+# both go in the last tenth, as before.
+LATE = (11, 12)  # the hub end's window, in tenths of the lifetime
 
 
-def ike_rekey(version: str, local: str, remote: str, lifetime: int) -> dict:
+def reauthenticates_late(site: Site, vpn: Vpn) -> bool:
+    unit = site.units.get(vpn.bind_interface) if vpn.bind_interface else None
+    return site.gateways[vpn.gateway].version != "v2-only" and bool(unit and unit.multipoint)
+
+
+def ike_rekey(lifetime: int, late: bool) -> dict:
     """The connection's rekey_time (IKEv1: reauthentication) and its jitter for an IKE SA of
-    `lifetime` seconds between IKE addresses `local` and `remote`."""
-    if version == "1" and IPv4Address(local) < IPv4Address(remote):
-        late, early = (lifetime * t // 10 for t in reversed(BACKSTOP))
-        return {"rekey_time": f"{late}s", "rand_time": f"{late - early}s"}
-    return {"rekey_time": f"{lifetime}s", "rand_time": f"{lifetime // 10}s"}  # strongSwan's own jitter, said
+    `lifetime` seconds: in its last tenth (strongSwan's own default jitter, said), or `late`."""
+    if late:
+        last, first = (lifetime * t // 10 for t in reversed(LATE))
+        return {"rekey_time": f"{last}s", "rand_time": f"{last - first}s"}
+    return {"rekey_time": f"{lifetime}s", "rand_time": f"{lifetime // 10}s"}
 
 
 def lifetime_text(seconds: int | None) -> str:
@@ -151,15 +157,15 @@ def lifetime_text(seconds: int | None) -> str:
     return f"{seconds}s" if seconds else "as configured"
 
 
-def with_lifetimes(conns: dict, ike: int | None = None, ipsec: int | None = None) -> dict:
-    """`connections()` with the IKE and IPsec lifetimes replaced (a soak's short lifetimes, for the
-    running charons only); None keeps the configs' own. Rekeying starts at 90% of a lifetime, as
+def with_lifetimes(site: Site, ike: int | None = None, ipsec: int | None = None) -> dict:
+    """`connections(site)` with the IKE and IPsec lifetimes replaced (a soak's short lifetimes, for
+    the running charons only); None keeps the configs' own. Rekeying is scheduled as
     `connections()` schedules it."""
     out = {}
-    for name, conn in conns.items():
+    for name, conn in connections(site).items():
         conn = {**conn, "children": {c: dict(child) for c, child in conn["children"].items()}}
         if ike is not None:
-            conn |= ike_rekey(conn["version"], conn["local_addrs"][0], conn["remote_addrs"][0], ike)
+            conn |= ike_rekey(ike, reauthenticates_late(site, site.vpns[name]))
         if ipsec is not None:
             for child in conn["children"].values():
                 child["life_time"], child["rekey_time"] = f"{ipsec}s", f"{ipsec * 9 // 10}s"

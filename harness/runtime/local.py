@@ -382,7 +382,7 @@ class LocalRuntime(NodeQueries):
         with Phase("lifetimes", progress, timings):
             for node, site in stand_ins.items():
                 s = daemons.session(state, node)
-                for name, conn in strongswan.with_lifetimes(strongswan.connections(site), ike, ipsec).items():
+                for name, conn in strongswan.with_lifetimes(site, ike, ipsec).items():
                     s.load_conn({name: conn})
             progress("lifetimes", f"IKE {strongswan.lifetime_text(ike)}, IPsec {strongswan.lifetime_text(ipsec)} "
                                   f"on {', '.join(stand_ins)}")

@@ -80,7 +80,7 @@ class NetnsProvider(Provider):
         present = set(pnetns.listnetns())
         # Whatever still runs in them goes first: a daemon the lab's state does not name (its
         # command was killed before writing it) would otherwise keep its namespace alive, unnamed.
-        process.kill_all(nsexec.pids_in([ns for ns in namespaces if ns in present]))
+        process.end_all(nsexec.pids_in([ns for ns in namespaces if ns in present]))
         removed = []
         for ns in namespaces:
             if ns in present:

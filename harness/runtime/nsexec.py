@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import subprocess
 import threading
@@ -83,20 +84,22 @@ def run(ns: str, argv: list[str], timeout: float | None = 60, input: str | None 
     """argv run in `ns`, its output captured. This thread enters the namespace only to start it
     (a child is made in its parent thread's namespace), so no nsenter runs first: one exec fewer
     for every ping, nft load and command, 0.08 s each in the lab VM under emulation. Answers as
-    nsenter did where it could not start: 1 for a namespace that is gone, 127 for no such program."""
+    nsenter did where it could not start: 1 for a namespace that is gone, 127 for no such program,
+    126 for one that cannot be run."""
     try:
         with inside(ns):
             try:
                 proc = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None else None,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            except FileNotFoundError as e:
-                return subprocess.CompletedProcess(argv, 127, "", f"{argv[0]}: {e.strerror}")
-    except FileNotFoundError:
-        return subprocess.CompletedProcess(argv, 1, "", f"network namespace {ns}: not found")
+            except OSError as e:  # as a shell says it: 127 not found, 126 found but not runnable
+                return subprocess.CompletedProcess(argv, 127 if e.errno == errno.ENOENT else 126, "",
+                                                   f"{argv[0]}: {e.strerror}")
+    except OSError as e:  # the namespace is gone, or its file is not one
+        return subprocess.CompletedProcess(argv, 1, "", f"network namespace {ns}: {e.strerror}")
     with proc:
         try:
             out, err = proc.communicate(input, timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException:  # a timeout, or Ctrl-C: the command does not outlive the call
             proc.kill()
             proc.wait()
             raise

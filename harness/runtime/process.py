@@ -44,16 +44,18 @@ def stop(pid: int | None, timeout: float = 5.0) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def kill_all(pids: list[int], timeout: float = 5.0) -> None:
-    """SIGKILL each, and wait (up to `timeout`) until none is left."""
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + timeout
-    while any(alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
+def end_all(pids: list[int], grace: float = 1.0, timeout: float = 5.0) -> None:
+    """SIGTERM each, SIGKILL what is left after `grace`, and wait (up to `timeout`) until none is."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, timeout)):
+        for pid in pids:
+            if alive(pid):
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + wait
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def tail(*paths: Path, lines: int | None = 20) -> str:

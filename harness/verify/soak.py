@@ -56,8 +56,10 @@ class SoakReport:
     samples: int = 0
     not_soaked: list[str] = field(default_factory=list)  # device ends: their lifetimes are their own
     failed_readings: int = 0
-    # When, in seconds after the pings started: each pair's unanswered pings, and each VPN end's
-    # new IPsec SAs as first read (a reading every SAMPLE_EVERY s): a loss next to a rekey is its.
+    # When, in seconds after the soak's traffic started: each pair's unanswered pings (a probe's
+    # number x the interval, from its ping's own start, an exec round trip after), and each soaked
+    # VPN end's new IPsec SAs as first read (a reading every SAMPLE_EVERY s). Seconds apart at
+    # most: a loss a second or two before a new SA was read is that rekey's.
     lost_at: dict[str, list[float]] = field(default_factory=dict)
     rekeyed_at: dict[str, list[float]] = field(default_factory=dict)
 
@@ -179,7 +181,7 @@ def soak(lab: Lab, runtime, drivers: dict[str, NodeDriver], seconds: float, ike_
                     if s.at_start is None:
                         s.at_start = (len(ike), len(spis))
                     elif spis - s.spis:
-                        s.new_spi_at.append(round(now - t0, 1))
+                        s.new_spi_at.append(round(time.monotonic() - t0, 1))  # this end's own reading
                     s.ike |= ike
                     s.spis |= spis
                     if not spis:
@@ -230,4 +232,5 @@ def soak(lab: Lab, runtime, drivers: dict[str, NodeDriver], seconds: float, ike_
               for node, daemons in memory_end.items()}
     return SoakReport(name, elapsed, ike_lifetime, ipsec_lifetime, rekeys, pings, tcp,
                       nhtb_changes, memory, xfrm_errors, samples, not_soaked, failed_readings,
-                      {pair: at for pair, at in lost_at.items() if at}, {k: s.new_spi_at for k, s in seen.items()})
+                      {pair: at for pair, at in lost_at.items() if at},
+                      {a.label: seen[a.label].new_spi_at for a, _ in pairs if a.site.name not in not_soaked})

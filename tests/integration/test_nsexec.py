@@ -105,6 +105,7 @@ def test_run_starts_the_command_in_the_namespace_and_answers_as_nsenter_did_wher
         failed = nsexec.run(ns, ["sh", "-c", "echo no >&2; exit 3"])
         assert (failed.returncode, failed.stderr) == (3, "no\n")
         assert nsexec.run(ns, ["no-such-program-here"]).returncode == 127
+        assert nsexec.run(ns, ["/etc"]).returncode == 126  # there, but not a program
         with pytest.raises(subprocess.TimeoutExpired):
             nsexec.run(ns, ["sleep", "30"], timeout=0.5)
         assert nsexec.pids_in([ns]) == []  # the timed-out one was killed
@@ -113,3 +114,37 @@ def test_run_starts_the_command_in_the_namespace_and_answers_as_nsenter_did_wher
         pnetns.remove(ns)
     assert nsexec.run(ns, ["true"]).returncode == 1  # gone
     assert ns not in pnetns.listnetns()  # and not made again
+
+
+def test_a_daemons_own_mount_namespace_does_not_keep_other_namespaces_alive(tmp_path):
+    """A daemon's private mount namespace starts as a copy of this one's mounts, the namespace
+    files under /run/netns included, and a mounted namespace file keeps that namespace alive. Had
+    the copies stayed, a lab's namespaces removed by `down` would live on (unnamed, their interfaces
+    with them) as long as another lab's charon ran. They do not: `down` unlinks each namespace's
+    file, and the kernel (3.18 on) then detaches the mounts on it in every mount namespace. A veth
+    between two namespaces shows it: when one of them is gone, the kernel removes the pair. (Were
+    the file only unmounted, the pair would stay: the test fails so.)"""
+    other, mine = (f"nsx-{uuid.uuid4().hex[:6]}" for _ in range(2))
+    pnetns.create(other)
+    pnetns.create(mine)
+    proc = None
+    try:
+        with nsexec.iproute(other) as ipr:
+            ipr.link("add", ifname="nsxa", kind="veth", peer={"ifname": "nsxb", "net_ns_fd": nsexec.ns_path(mine)})
+        proc = nsexec.popen_with_own_run(mine, tmp_path, ["sleep", "60"], start_new_session=True)
+        assert NetnsProvider().destroy("nsx", [other]) == [other]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with nsexec.iproute(mine) as ipr:
+                if not ipr.link_lookup(ifname="nsxb"):
+                    break
+            time.sleep(0.1)
+        with nsexec.iproute(mine) as ipr:
+            assert not ipr.link_lookup(ifname="nsxb"), "the removed namespace lives on in the daemon's mounts"
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        for ns in (other, mine):
+            if ns in pnetns.listnetns():
+                pnetns.remove(ns)

@@ -94,8 +94,27 @@ def test_the_soak_says_when_pings_went_unanswered_and_when_new_sas_were_read(cap
     from harness.cli.soak import _listings
     from harness.cli.output import print_listing
     r = report({"pc1 -> pc2": (2, 300)}, {"pc1 -> pc2": HELD})
-    r.lost_at, r.rekeyed_at = {"pc1 -> pc2": [16.2, 31.4]}, {"a": [16.1, 32.0]}
+    r.lost_at, r.rekeyed_at = {"pc1 -> pc2": [16.2, 31.4, 31.6, 31.8, 40.0]}, {"a": [16.1, 32.0]}
     for listing in _listings(r):
         print_listing(listing, "text")
-    assert "16.2 31.4" in capsys.readouterr().out
-    assert r.to_dict()["lost_at"] == {"pc1 -> pc2": [16.2, 31.4]} and r.to_dict()["rekeyed_at"] == {"a": [16.1, 32.0]}
+    assert "16.2 31.4-31.8 40" in capsys.readouterr().out  # consecutive probes as one span
+    assert r.to_dict()["lost_at"] == {"pc1 -> pc2": [16.2, 31.4, 31.6, 31.8, 40.0]} and r.to_dict()["rekeyed_at"] == {"a": [16.1, 32.0]}
+
+
+def test_pings_kept_running_say_which_probes_went_unanswered_and_when():
+    """ping_during, as the soak runs it, with a driver that answers as iputils printed
+    (LINUX_PING: the second of four probes unanswered): 0.2 s after the first probe."""
+    from harness.drivers.base import PingResult
+    from harness.model.topology import LanHost
+    from harness.verify.traffic import ping_during
+
+    class Pc:
+        def ping(self, address, count):
+            return PingResult(4, 3, LINUX_PING)
+
+    lost_at: dict[str, list[float]] = {}
+    threads, results = ping_during({"pc1": Pc()}, [(LanHost("a", "pc1", "10.0.0.1"), LanHost("b", "pc2", "127.0.0.1"))],
+                                   0.8, lost_at)
+    for t in threads:
+        t.join(5)
+    assert results == {"pc1 -> pc2": (1, 4)} and lost_at == {"pc1 -> pc2": [0.2]}

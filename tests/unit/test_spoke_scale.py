@@ -86,6 +86,9 @@ def test_the_cli_takes_the_routing_and_refuses_an_unknown_one(tmp_path, capsys):
     (["remove", "westford", "--like", "sunnyvale"], "spoke remove does not take --like"),
     (["scale", "--spokes", "4", "--lan", "172.16.9.0/24"], "spoke scale does not take --lan"),
     (["scale", "--spokes", "4", "--name", "x"], "spoke scale does not take --name"),
+    (["scale", "westford", "--spokes", "4"], "spoke scale does not take a NAME"),
+    (["scale", "--spokes", "4", "--allow-findings"], "spoke scale does not take --allow-findings"),
+    (["add", "x"], "spoke add takes the new spoke's name as --name, not as 'x'"),
 ])
 def test_an_option_of_another_spoke_action_is_refused_not_ignored(tmp_path, capsys, argv, refused):
     out = tmp_path / "out"
