@@ -13,13 +13,13 @@ from .target import lab_name
 
 def spans(times: list[float], step: float = PING_INTERVAL) -> str:
     """Loss times as a person reads them: consecutive probes as one span ("105-110")."""
-    out: list[list[float]] = []
+    runs: list[list[float]] = []
     for t in times:
-        if out and t - out[-1][-1] <= step * 1.5:
-            out[-1].append(t)
+        if runs and t - runs[-1][-1] <= step * 1.5:
+            runs[-1].append(t)
         else:
-            out.append([t])
-    return " ".join(f"{s[0]:g}" if len(s) == 1 else f"{s[0]:g}-{s[-1]:g}" for s in out)
+            runs.append([t])
+    return " ".join(f"{r[0]:g}" if len(r) == 1 else f"{r[0]:g}-{r[-1]:g}" for r in runs)
 
 
 def _listings(r: SoakReport) -> list[Listing]:

@@ -100,8 +100,8 @@ class LinuxDriver(NodeDriver):
         vpn = self.site.vpns.get(conn) if self.site else None
         if vpn is None or not scheduled or "established" not in ike:
             return int(scheduled) if scheduled else None
-        policy = self.site.ike_policies[self.site.gateways[vpn.gateway].ike_policy]
-        return min(int(scheduled), max(0, min(p.lifetime for p in policy.proposals) - int(ike["established"])))
+        lifetime = self.site.ike_policies[self.site.gateways[vpn.gateway].ike_policy].lifetime
+        return min(int(scheduled), max(0, lifetime - int(ike["established"])))
 
     def _monitored(self) -> bool:
         """Whether any of the node's VPNs has `vpn-monitor` (else no call for the Mon column)."""

@@ -118,6 +118,11 @@ class IkePolicy:
     source: Source
     psk_source: Source | None = None
 
+    @property
+    def lifetime(self) -> int:
+        """The IKE SA's lifetime in seconds: its proposals' shortest (what the peers settle on)."""
+        return min(p.lifetime for p in self.proposals)
+
 
 @dataclass(frozen=True)
 class Dpd:

@@ -115,7 +115,7 @@ def connections(site: Site) -> dict:
             "local_addrs": [local],
             "remote_addrs": [remote],
             "proposals": [ike_proposal(p) for p in ike.proposals],
-            **ike_rekey(min(p.lifetime for p in ike.proposals), reauthenticates_late(site, vpn)),
+            **ike_rekey(ike.lifetime, reauthenticates_late(site, vpn)),
             **_dpd(gw.dpd),
             "local": {"auth": "psk", "id": local},
             "remote": {"auth": "psk", "id": remote},
